@@ -1,0 +1,78 @@
+// swift-tools-version: 6.1
+//
+// BeachDB-Swift: a storage engine built chapter by chapter.
+//
+// The chapters are one ordered list. Each chapter is a library target that
+// depends on the one before it, with a test target of its own. Cutting the
+// list after chapter N gives the project as it stands at the end of chapter N
+// (this is how the milestone tags are made), so nothing below may name a
+// chapter target except through this list.
+
+import PackageDescription
+
+/// The chapters, in reading order: (module name, milestone tag suffix).
+let chapters: [(module: String, tag: String)] = [
+  ("Chapter1WAL", "wal"),
+]
+
+let chapterModules = chapters.map(\.module)
+
+var targets: [Target] = []
+
+for (index, chapter) in chapters.enumerated() {
+  let previous = index == 0 ? [] : [Target.Dependency(stringLiteral: chapterModules[index - 1])]
+  targets.append(.target(name: chapter.module, dependencies: previous))
+  targets.append(
+    .testTarget(
+      name: "\(chapter.module)Tests",
+      dependencies: [
+        .target(name: chapter.module),
+        "TestSupport",
+        .product(name: "PropertyBased", package: "swift-property-based"),
+      ]
+    )
+  )
+}
+
+targets += [
+  .systemLibrary(
+    name: "CReadline",
+    providers: [.apt(["libreadline-dev"])]
+  ),
+  // Helpers shared by every test target: workloads, crash oracles, the
+  // location of the repository. A library, so no test target copies another.
+  .target(
+    name: "TestSupport",
+    dependencies: [.target(name: chapterModules[0])],
+    path: "Tests/TestSupport"
+  ),
+  .target(
+    name: "BeachShell",
+    dependencies: chapterModules.map { Target.Dependency(stringLiteral: $0) } + ["CReadline"]
+  ),
+  .executableTarget(
+    name: "beach",
+    dependencies: [
+      "BeachShell",
+      .product(name: "ArgumentParser", package: "swift-argument-parser"),
+    ]
+  ),
+  .testTarget(
+    name: "BeachShellTests",
+    dependencies: ["BeachShell", "TestSupport", "beach"]
+  ),
+]
+
+let package = Package(
+  name: "BeachDB",
+  products: [
+    .executable(name: "beach", targets: ["beach"]),
+    .library(name: "BeachShell", targets: ["BeachShell"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+  ],
+  targets: targets,
+  swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// DELETE ME: placeholder so the package resolves while the shell is written.
