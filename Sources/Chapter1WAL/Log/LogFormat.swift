@@ -54,9 +54,13 @@
 /// Framed as a record at offset 0, it takes 12 + 17 = 29 bytes:
 ///
 /// ```
-/// 00000000  0c 02 ae 91 11 00 00 00  a0 e3 7a c2 01 00 00 00
-///           ^checksum   ^length 17 ^lengthCheck ^payload...
+/// 00000000  8e f1 1b 30 11 00 00 00  64 e3 07 43 01 00 00 00
 /// 00000010  00 00 00 00 01 00 00 00  01 01 6b 01 76
+///
+/// 8e f1 1b 30   checksum: mask(CRC32C of the 25 bytes from offset 4) = 0x301bf18e
+/// 11 00 00 00   length 17
+/// 64 e3 07 43   lengthCheck: mask(CRC32C of 11 00 00 00) = 0x4307e364
+/// 01 00 …  76   the payload above
 /// ```
 ///
 /// (`LogFormatTests.workedExample` checks these exact bytes.)
