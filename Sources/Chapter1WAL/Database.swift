@@ -391,6 +391,13 @@ public final class Database: KeyValueStore, @unchecked Sendable {
     return LogStatus(fileName: log.name, size: log.size, syncedSize: log.syncedSize, records: log.records)
   }
 
+  /// Writes waiting in the commit queue, the leader included (for tests).
+  var queuedWrites: Int {
+    lock.lock()
+    defer { lock.unlock() }
+    return queue.count
+  }
+
   /// Counters since open.
   public var stats: Stats {
     lock.lock()

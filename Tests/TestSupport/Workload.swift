@@ -27,15 +27,25 @@ public struct Workload: Sendable {
 }
 
 /// What a correct engine must show after a crash, given which writes were
-/// acknowledged.
+/// acknowledged and how.
 ///
-/// It replays acknowledged batches on a plain dictionary. After a crash the
-/// recovered state must equal the model after *all* acknowledged batches, or
-/// after those plus the one batch that was in flight (it may or may not have
-/// reached the disk). Anything else is a lost write or a half-applied batch.
+/// The log is one sequence, so the engine can only lose a *suffix* of it: the
+/// recovered state must be the state after some prefix of the writes. Which
+/// prefixes are allowed?
+///
+/// - It must include every write acknowledged as synced (and so every write
+///   before it).
+/// - It may include any of the later ones: writes acknowledged without a
+///   sync, and the one write in flight when the power went.
+///
+/// Anything else is a lost write, or a batch half applied.
 public struct CrashOracle: Sendable {
-  /// The state after each prefix of acknowledged batches; `states[0]` is empty.
-  public private(set) var states: [[Bytes: Bytes]] = [[:]]
+  /// The state after the last write acknowledged as synced.
+  public private(set) var durable: [Bytes: Bytes] = [:]
+  /// Writes after that one, in order: unsynced acknowledged, then in flight.
+  public private(set) var uncertain: [WriteBatch] = []
+  /// Writes acknowledged so far.
+  public private(set) var acknowledged = 0
   private var pending: WriteBatch?
 
   public init() {}
@@ -43,27 +53,31 @@ public struct CrashOracle: Sendable {
   /// Records that `batch` was handed to the engine and not yet acknowledged.
   public mutating func begin(_ batch: WriteBatch) { pending = batch }
 
-  /// Records that the pending batch was acknowledged.
-  public mutating func acknowledge() {
+  /// Records that the pending batch was acknowledged, synced or not.
+  public mutating func acknowledge(synced: Bool = true) {
     guard let batch = pending else { return }
-    states.append(Self.apply(batch, to: states.last!))
     pending = nil
+    acknowledged += 1
+    uncertain.append(batch)
+    if synced {
+      for write in uncertain { durable = Self.apply(write, to: durable) }
+      uncertain = []
+    }
   }
 
-  /// The states a recovery may legally produce.
+  /// The states a recovery may legally produce, shortest prefix first.
   public var allowedStates: [[Bytes: Bytes]] {
-    var allowed = [states.last!]
-    if let pending { allowed.append(Self.apply(pending, to: states.last!)) }
-    return allowed
+    var states = [durable]
+    for write in uncertain + (pending.map { [$0] } ?? []) {
+      states.append(Self.apply(write, to: states.last!))
+    }
+    return states
   }
-
-  /// Number of acknowledged batches.
-  public var acknowledged: Int { states.count - 1 }
 
   /// `nil` if `recovered` is allowed, else a description of what is wrong.
   public func check(_ recovered: [Bytes: Bytes]) -> String? {
     if allowedStates.contains(recovered) { return nil }
-    let expected = states.last!
+    let expected = durable
     var problems: [String] = []
     for (key, value) in expected where recovered[key] != value {
       problems.append("\(printable(key)): expected \(printable(value)), got \(recovered[key].map(printable) ?? "nothing")")
@@ -71,8 +85,8 @@ public struct CrashOracle: Sendable {
     for (key, value) in recovered where expected[key] == nil {
       problems.append("\(printable(key)): expected nothing, got \(printable(value))")
     }
-    return "after \(acknowledged) acknowledged batches the recovered state is not allowed: "
-      + problems.sorted().prefix(5).joined(separator: "; ")
+    return "after \(acknowledged) acknowledged writes the recovered state is no allowed prefix "
+      + "(differences from the last synced state: " + problems.sorted().prefix(5).joined(separator: "; ") + ")"
   }
 
   public static func apply(_ batch: WriteBatch, to state: [Bytes: Bytes]) -> [Bytes: Bytes] {
