@@ -48,7 +48,10 @@ public struct CrashOracle: Sendable {
   public private(set) var acknowledged = 0
   private var pending: WriteBatch?
 
-  public init() {}
+  /// An oracle for a store that already holds `state`, durably.
+  public init(startingFrom state: [Bytes: Bytes] = [:]) {
+    durable = state
+  }
 
   /// Records that `batch` was handed to the engine and not yet acknowledged.
   public mutating func begin(_ batch: WriteBatch) { pending = batch }

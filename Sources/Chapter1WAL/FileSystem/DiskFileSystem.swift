@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
 
 /// The real disk, through POSIX system calls.
 ///
@@ -265,9 +266,9 @@ private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -
 
 private func posixDataSync(_ fd: Int32) -> Int32 {
   #if os(Linux)
-  return fdatasync(fd)
+    return fdatasync(fd)
   #else
-  return fsync(fd)
+    return fsync(fd)
   #endif
 }
 
@@ -280,7 +281,9 @@ private func retryingInterrupts(_ body: () -> Int32) -> Int32 {
 }
 
 /// The error for a failed system call, from its `errno`.
-private func systemError(_ code: Int32, _ operation: String, _ path: String, to target: String? = nil) -> FileSystemError {
+private func systemError(
+  _ code: Int32, _ operation: String, _ path: String, to target: String? = nil
+) -> FileSystemError {
   let message = String(cString: strerror(code))
   let subject = target.map { "\(path) → \($0)" } ?? path
   switch code {

@@ -24,6 +24,7 @@
 /// Paths are plain strings joined with `/`. The engine always works inside one
 /// database directory and names files relative to it in its trace, so traces
 /// never show absolute paths.
+// snippet: filesystem-protocol
 public protocol FileSystem: AnyObject, Sendable {
   /// Creates the directory and any missing parents; succeeds if it exists.
   func createDirectory(_ path: String) throws(FileSystemError)
@@ -61,6 +62,7 @@ public protocol FileSystem: AnyObject, Sendable {
   /// Makes the directory's entries durable (`fsync` on the directory).
   func syncDirectory(_ path: String) throws(FileSystemError)
 }
+// end snippet
 
 /// How `openWritable` treats an existing file.
 public enum OpenMode: Sendable {
