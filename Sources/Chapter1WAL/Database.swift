@@ -139,7 +139,7 @@ public final class Database: KeyValueStore, @unchecked Sendable {
       writer = try createLog(number: 1, in: directory, fileSystem: fileSystem, options: options, tracer: tracer)
     }
     tracer(
-      .db, "open", "\(state.map.count) keys", "last seq \(state.sequence), appending to \(writer.name)",
+      .db, "open", plural(state.map.count, "key"), "last seq \(state.sequence), appending to \(writer.name)",
       why: "the log is the source of truth; the map in memory is rebuilt from it on every open")
     return Database(
       directory: directory, fileSystem: fileSystem, options: options, tracer: tracer, log: writer,
@@ -204,7 +204,7 @@ public final class Database: KeyValueStore, @unchecked Sendable {
     state.lastLogRecords = records
     tracer(
       .wal, "replay", name,
-      records == 0 ? "no records" : "\(records) records, seq \(firstSequence)..\(state.sequence)",
+      records == 0 ? "no records" : "\(plural(records, "record")), seq \(firstSequence)..\(state.sequence)",
       why: "every record in the log is a batch that may have been acknowledged; all are reapplied in order")
   }
   // end snippet
@@ -336,7 +336,7 @@ public final class Database: KeyValueStore, @unchecked Sendable {
     guard tracer.isEnabled else { return }
     for write in group {
       tracer(
-        .db, "apply", describe(write.batch, from: write.firstSequence), "\(map.count) keys in memory",
+        .db, "apply", describe(write.batch, from: write.firstSequence), "\(plural(map.count, "key")) in memory",
         why: "the map serves reads; it is only updated after the log has the batch")
     }
   }
@@ -430,4 +430,9 @@ public enum DatabaseError: Error, Equatable, CustomStringConvertible {
       "writes are refused after an earlier write failed (\(underlying)); reopen the database to recover"
     }
   }
+}
+
+/// `1 key`, `2 keys`: a count and a noun that agrees with it.
+func plural(_ count: Int, _ noun: String) -> String {
+  "\(count) \(noun)\(count == 1 ? "" : "s")"
 }

@@ -61,7 +61,8 @@ import Testing
       // The log is writable again right after the cut.
       #expect(try db.put(Bytes(utf8: "key3"), Bytes(utf8: "again")) == 4)
       try db.close()
-      #expect(try Database.open(directory: directory, fileSystem: copy).get(Bytes(utf8: "key3")) == Bytes(utf8: "again"))
+      #expect(
+        try Database.open(directory: directory, fileSystem: copy).get(Bytes(utf8: "key3")) == Bytes(utf8: "again"))
     }
   }
 
@@ -109,7 +110,8 @@ import Testing
   @Test func scanHonoursBounds() throws {
     let db = try Database.open(directory: directory, fileSystem: MemoryFileSystem())
     for key in ["a", "b", "c", "d"] { try db.put(Bytes(utf8: key), Bytes(utf8: key), options: .init(sync: false)) }
-    #expect(try db.scan(from: Bytes(utf8: "b"), to: Bytes(utf8: "d")).map(\.key) == [Bytes(utf8: "b"), Bytes(utf8: "c")])
+    #expect(
+      try db.scan(from: Bytes(utf8: "b"), to: Bytes(utf8: "d")).map(\.key) == [Bytes(utf8: "b"), Bytes(utf8: "c")])
     #expect(try db.scan(from: Bytes(utf8: "bb"), to: nil).count == 2)
     #expect(try db.scan(from: nil, to: Bytes(utf8: "a")).isEmpty)
   }

@@ -83,7 +83,8 @@ public struct CrashOracle: Sendable {
     let expected = durable
     var problems: [String] = []
     for (key, value) in expected where recovered[key] != value {
-      problems.append("\(printable(key)): expected \(printable(value)), got \(recovered[key].map(printable) ?? "nothing")")
+      problems.append(
+        "\(printable(key)): expected \(printable(value)), got \(recovered[key].map(printable) ?? "nothing")")
     }
     for (key, value) in recovered where expected[key] == nil {
       problems.append("\(printable(key)): expected nothing, got \(printable(value))")

@@ -91,7 +91,8 @@ public enum Tokenizer {
 
       while index < scalars.count, !isSpace(scalars[index]), scalars[index] != ";" {
         let scalar = scalars[index]
-        if (scalar == "x" || scalar == "X") && index == start && index + 1 < scalars.count && scalars[index + 1] == "'" {
+        if (scalar == "x" || scalar == "X") && index == start && index + 1 < scalars.count && scalars[index + 1] == "'"
+        {
           let (hexBytes, next) = try readHex(scalars, from: index)
           bytes += hexBytes
           quoted = true

@@ -116,10 +116,26 @@ public final class PowerCutFileSystem: FileSystem {
 
   private let state = Mutex(Model())
 
+  /// The directory tree the simulation covers, or `nil` for everything.
+  public let scope: String?
+
   /// Wraps `base`. Nothing is tracked until a directory is first touched.
-  public init(wrapping base: any FileSystem, tracer: Tracer = .disabled) {
+  ///
+  /// - Parameter scope: if given, only directories at or below it are
+  ///   simulated; calls on other paths go straight to `base`, untracked, and
+  ///   a crash never touches them. Over a real disk, always give a scope:
+  ///   otherwise syncing a parent such as `/tmp` would put every file in it
+  ///   under the simulation, and a crash would rewrite other programs' files.
+  public init(wrapping base: any FileSystem, scope: String? = nil, tracer: Tracer = .disabled) {
     self.base = base
+    self.scope = scope.map(normalizeDirectory)
     self.tracer = tracer
+  }
+
+  /// Whether `directory` is simulated.
+  private func simulates(_ directory: String) -> Bool {
+    guard let scope else { return true }
+    return directory == scope || directory.hasPrefix(scope == "/" ? "/" : scope + "/")
   }
 
   // MARK: Power and faults
@@ -208,6 +224,7 @@ public final class PowerCutFileSystem: FileSystem {
   public func openWritable(_ path: String, mode: OpenMode) throws(FileSystemError) -> any WritableFile {
     let (directory, name) = locate(path)
     let path = joinPath(directory, name)
+    guard simulates(directory) else { return try base.openWritable(path, mode: mode) }
     let opened = try mutate("open", path) { model, _ throws(FileSystemError) -> OpenedFile in
       model.register(directory, in: base)
       if let id = model.directories[directory]!.current[name] {
@@ -242,6 +259,7 @@ public final class PowerCutFileSystem: FileSystem {
     let (toDirectory, toName) = locate(to)
     let from = joinPath(fromDirectory, fromName)
     let to = joinPath(toDirectory, toName)
+    guard simulates(fromDirectory) || simulates(toDirectory) else { return try base.rename(from, to: to) }
     try mutate("rename", from) { model, _ throws(FileSystemError) in
       model.register(fromDirectory, in: base)
       model.register(toDirectory, in: base)
@@ -263,6 +281,7 @@ public final class PowerCutFileSystem: FileSystem {
   public func removeFile(_ path: String) throws(FileSystemError) {
     let (directory, name) = locate(path)
     let path = joinPath(directory, name)
+    guard simulates(directory) else { return try base.removeFile(path) }
     try mutate("unlink", path) { model, _ throws(FileSystemError) in
       model.register(directory, in: base)
       guard let id = model.directories[directory]!.current[name] else {
@@ -280,6 +299,7 @@ public final class PowerCutFileSystem: FileSystem {
     precondition(size >= 0, "REQUIRES: size >= 0")
     let (directory, name) = locate(path)
     let path = joinPath(directory, name)
+    guard simulates(directory) else { return try base.truncateFile(path, to: size) }
     try mutate("truncate", path) { model, _ throws(FileSystemError) in
       model.register(directory, in: base)
       guard let id = model.directories[directory]!.current[name] else {
@@ -294,6 +314,7 @@ public final class PowerCutFileSystem: FileSystem {
 
   public func syncDirectory(_ path: String) throws(FileSystemError) {
     let directory = normalizeDirectory(path)
+    guard simulates(directory) else { return try base.syncDirectory(directory) }
     try mutate("fsync", directory) { model, events throws(FileSystemError) in
       model.register(directory, in: base)
       try model.injectedSyncFailure(path: directory, events: &events)

@@ -50,7 +50,9 @@ public func printable(_ bytes: Bytes) -> String {
   if isPrintable && !bytes.isEmpty {
     return String(decoding: bytes, as: UTF8.self)
   }
-  if !bytes.isEmpty, bytes.allSatisfy({ $0 >= 0x20 && $0 <= 0x7E && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+  if !bytes.isEmpty,
+    bytes.allSatisfy({ $0 >= 0x20 && $0 <= 0x7E && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
+  {
     return "\"" + String(decoding: bytes, as: UTF8.self) + "\""
   }
   return "x'" + bytes.hexString + "'"

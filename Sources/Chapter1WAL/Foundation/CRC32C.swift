@@ -35,7 +35,8 @@ public enum CRC32C {
       while n - i >= 8 {
         let low = c ^ buffer.loadUnaligned(fromByteOffset: i, as: UInt32.self).littleEndian
         let high = buffer.loadUnaligned(fromByteOffset: i + 4, as: UInt32.self).littleEndian
-        c = t[7 * 256 + Int(low & 0xFF)] ^ t[6 * 256 + Int((low >> 8) & 0xFF)]
+        c =
+          t[7 * 256 + Int(low & 0xFF)] ^ t[6 * 256 + Int((low >> 8) & 0xFF)]
           ^ t[5 * 256 + Int((low >> 16) & 0xFF)] ^ t[4 * 256 + Int(low >> 24)]
           ^ t[3 * 256 + Int(high & 0xFF)] ^ t[2 * 256 + Int((high >> 8) & 0xFF)]
           ^ t[1 * 256 + Int((high >> 16) & 0xFF)] ^ t[Int(high >> 24)]

@@ -1,1 +1,0 @@
-// DELETE ME: placeholder so the package resolves while the shell is written.

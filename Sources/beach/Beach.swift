@@ -1,0 +1,19 @@
+/// `beach`: the BeachDB shell and its tools.
+///
+/// Run with no subcommand it opens the tracing shell on the newest chapter's
+/// engine (`swift run beach`, `beach --chapter 1 --dir /tmp/db`). The other
+/// subcommands are the chapter's evidence tools: `wal-dump` reads a log file
+/// record by record, `notebook` checks the executable sessions of the book,
+/// and the hidden `crash-worker` is the child process of the SIGKILL crash
+/// test.
+import ArgumentParser
+
+@main
+struct Beach: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "beach",
+    abstract: "BeachDB: a storage engine built chapter by chapter, and a shell that shows every step it takes.",
+    subcommands: [ShellCommand.self, WALDumpCommand.self, NotebookCommand.self, CrashWorkerCommand.self],
+    defaultSubcommand: ShellCommand.self
+  )
+}

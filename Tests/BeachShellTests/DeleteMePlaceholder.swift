@@ -1,1 +1,0 @@
-// DELETE ME: placeholder
