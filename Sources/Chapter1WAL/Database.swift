@@ -296,10 +296,10 @@ public final class Database: KeyValueStore, @unchecked Sendable {
   private func writeToLog(_ group: [PendingWrite]) throws {
     let payloads = group.map { $0.batch.encoded(sequence: $0.firstSequence) }
     let offsets = try log.append(payloads)
-    for (write, offset) in zip(group, offsets) {
+    for (index, write) in group.enumerated() {
       tracer(
         .wal, "append", describe(write.batch, from: write.firstSequence),
-        "→ \(log.name) @ \(offset)  (\(LogFormat.recordSize(payloadLength: payloads[0].count)) B)",
+        "→ \(log.name) @ \(offsets[index])  (\(LogFormat.recordSize(payloadLength: payloads[index].count)) B)",
         why: "the log is written first: once the record is durable the write survives a crash")
     }
     let wantsSync = group.contains { $0.sync }

@@ -3,7 +3,8 @@
 /// Run with no subcommand it opens the tracing shell on the newest chapter's
 /// engine (`swift run beach`, `beach --chapter 1 --dir /tmp/db`). The other
 /// subcommands are the chapter's evidence tools: `wal-dump` reads a log file
-/// record by record, `notebook` checks the executable sessions of the book,
+/// record by record, `wal-bench` measures synced writes and group commit,
+/// `notebook` checks the executable sessions of the book,
 /// and the hidden `crash-worker` is the child process of the SIGKILL crash
 /// test.
 import ArgumentParser
@@ -13,7 +14,9 @@ struct Beach: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "beach",
     abstract: "BeachDB: a storage engine built chapter by chapter, and a shell that shows every step it takes.",
-    subcommands: [ShellCommand.self, WALDumpCommand.self, NotebookCommand.self, CrashWorkerCommand.self],
+    subcommands: [
+      ShellCommand.self, WALDumpCommand.self, WALBenchCommand.self, NotebookCommand.self, CrashWorkerCommand.self,
+    ],
     defaultSubcommand: ShellCommand.self
   )
 }

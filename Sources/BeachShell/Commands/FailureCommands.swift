@@ -70,6 +70,52 @@ extension Shell {
       let (old, new) = try shell.flipByte(of: name, at: offset)
       shell.say("ok  \(name) @ \(offset): 0x\(Hexdump.hex(Int(old), width: 2)) → 0x\(Hexdump.hex(Int(new), width: 2))")
     },
+    Command(
+      name: "fault", usage: "fault dirsync-ignored|sync-fails [N]|clear",
+      summary: "inject a file-system fault into the power-cut layer",
+      help: """
+        fault dirsync-ignored: from now on, directory syncs succeed without \
+        making any file name durable, as if the engine had forgotten the call \
+        (or the disk lied). Files created afterwards vanish in a `crash`.
+        fault sync-fails [N]: the Nth file or directory sync from now (default \
+        the next) fails; the engine must refuse further writes.
+        fault clear: disarm every fault.
+        """,
+      arity: 1...2, completions: [.words(["dirsync-ignored", "sync-fails", "clear"]), .none]
+    ) { shell, arguments in
+      switch try arguments.choice(0, ["dirsync-ignored", "sync-fails", "clear"]) {
+      case "dirsync-ignored":
+        guard arguments.count == 1 else { throw ShellError.usage(arguments.command) }
+        shell.fileSystem.ignoreDirectorySyncs()
+        shell.say("ok  directory syncs are now ignored: new file names will not survive a crash")
+      case "sync-fails":
+        let n = arguments.count == 2 ? try arguments.integer(1, "N", in: 1...1_000_000) : 1
+        shell.fileSystem.failSync(number: n)
+        shell.say("ok  sync number \(n) from now will fail")
+      default:
+        guard arguments.count == 1 else { throw ShellError.usage(arguments.command) }
+        shell.fileSystem.clearFaults()
+        shell.say("ok  no faults armed")
+      }
+    },
+    Command(
+      name: "wipe", usage: "wipe", summary: "delete the database's files; `reopen` starts afresh",
+      help: """
+        Closes the engine and removes every file in the database directory, \
+        durably (the directory is synced, unless `fault dirsync-ignored` is \
+        armed). No database is open afterwards: arm a fault first if you like, \
+        then `reopen` creates a new, empty one.
+        """,
+      arity: 0...0
+    ) { shell, _ in
+      try shell.closeEngine()
+      let names = try shell.fileSystem.listDirectory(shell.directory)
+      for name in names { try shell.fileSystem.removeFile(joinPath(shell.directory, name)) }
+      try shell.fileSystem.syncDirectory(shell.directory)
+      shell.openFailure = "wiped; `reopen` creates a new database"
+      shell.say(
+        "ok  removed \(names.count) file\(names.count == 1 ? "" : "s"); no database open (`reopen` starts afresh)")
+    },
   ]
 
   /// Cuts the power under the engine and opens the database again.
@@ -107,7 +153,7 @@ extension Shell {
       var line = "\(name)  \(file.size) B  "
       let lost = file.size - file.durableSize
       if file.durableSize == file.size {
-        line += "all durable"
+        line += "all bytes durable"
       } else if lost > 0 {
         line += "\(file.durableSize) B durable, \(lost) B not"
       } else {
