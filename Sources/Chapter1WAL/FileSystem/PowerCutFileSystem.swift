@@ -323,7 +323,7 @@ public final class PowerCutFileSystem: FileSystem {
         events.append(
           TraceEvent(
             component: .fs, action: "fault", subject: "directory sync ignored",
-            details: "no name in the directory became durable",
+            details: "it returns success, but no name in the directory became durable",
             why: "an injected fault: this is what an engine that forgets the directory sync gets"))
         return
       }
