@@ -53,7 +53,7 @@ import Testing
           beach[ch1]> put a 1
           ok  seq 1
           beach[ch1]> files
-          000001.log  29 B  all durable, name durable
+          000001.log  29 B  all bytes durable, name durable
           (1 file)
           beach[ch1]> crash
           ok  power cut (nothing lost); recovered: last seq 1, 1 key
@@ -83,7 +83,7 @@ import Testing
     #expect(output.last == "ok  power cut (1 loss); recovered: last seq 1, 1 key")
     session.run("trace off")
     #expect(session.run("get b") == ["(not found)"])
-    #expect(session.run("files") == ["000001.log  29 B  all durable, name durable", "(1 file)"])
+    #expect(session.run("files") == ["000001.log  29 B  all bytes durable, name durable", "(1 file)"])
     // The log goes on from the cut: the next write lands where the torn record was.
     #expect(session.run("put c 3") == ["ok  seq 2"])
     #expect(session.run("reopen") == ["ok  reopened: last seq 2, 2 keys"])
