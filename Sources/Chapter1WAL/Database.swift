@@ -431,8 +431,3 @@ public enum DatabaseError: Error, Equatable, CustomStringConvertible {
     }
   }
 }
-
-/// `1 key`, `2 keys`: a count and a noun that agrees with it.
-func plural(_ count: Int, _ noun: String) -> String {
-  "\(count) \(noun)\(count == 1 ? "" : "s")"
-}

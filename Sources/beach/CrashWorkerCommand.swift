@@ -36,7 +36,7 @@ struct CrashWorkerCommand: ParsableCommand {
 
   func run() throws {
     let database = try Database.open(directory: dir, fileSystem: DiskFileSystem())
-    var random = SplitMix64(seed: seed)
+    var random = SeededGenerator(seed: seed)
     var puts = 0
 
     func operation() -> (WriteBatch.Operation, String) {
@@ -58,20 +58,5 @@ struct CrashWorkerCommand: ParsableCommand {
       StandardStream.output.write("ack \(sequence) \(text)\n")
     }
     try database.close()
-  }
-}
-
-/// SplitMix64: a tiny, well-mixed generator, so the worker needs no test code.
-struct SplitMix64 {
-  var state: UInt64
-
-  init(seed: UInt64) { state = seed }
-
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

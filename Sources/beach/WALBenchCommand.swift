@@ -17,6 +17,9 @@ struct WALBenchCommand: ParsableCommand {
   @Option(help: "Operations per row.")
   var ops = 5000
 
+  @Option(help: "Rounds; each row's median round is reported.")
+  var rounds = 3
+
   @Option(help: "Writer thread counts, comma-separated.")
   var writers = "1,4,16"
 
@@ -25,12 +28,12 @@ struct WALBenchCommand: ParsableCommand {
 
   func run() throws {
     let counts = writers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-    guard !counts.isEmpty, counts.allSatisfy({ $0 >= 1 && $0 <= 256 }), ops >= 1 else {
-      throw ValidationError("--writers needs numbers from 1 to 256, --ops a positive number")
+    guard !counts.isEmpty, counts.allSatisfy({ $0 >= 1 && $0 <= 256 }), ops >= 1, rounds >= 1 else {
+      throw ValidationError("--writers needs numbers from 1 to 256; --ops and --rounds positive numbers")
     }
     let directory = dir ?? FileManager.default.temporaryDirectory.path + "/beach-wal-bench-\(getpid())"
     defer { if dir == nil { try? FileManager.default.removeItem(atPath: directory) } }
-    for line in try WALBenchmark.run(directory: directory, operations: ops, writerCounts: counts) {
+    for line in try WALBenchmark.run(directory: directory, operations: ops, writerCounts: counts, rounds: rounds) {
       print(line)
     }
   }

@@ -91,24 +91,36 @@ public enum WALBenchmark {
       seconds: seconds, syncs: stats.syncs)
   }
 
-  /// Runs every measurement and returns the table as lines.
-  public static func run(directory: String, operations: Int, writerCounts: [Int]) throws -> [String] {
+  /// Runs every measurement `rounds` times, interleaved (raw, 1 writer,
+  /// 4 writers, ... then again), so that a disk that speeds up or slows down
+  /// during the run affects every row alike. Returns the table as lines:
+  /// the median round of each row, with the spread of µs/op across rounds.
+  public static func run(directory: String, operations: Int, writerCounts: [Int], rounds: Int = 3) throws
+    -> [String]
+  {
     try DiskFileSystem().createDirectory(directory)
-    var rows = [try rawFdatasync(directory: directory, count: operations)]
-    for writers in writerCounts {
-      rows.append(try syncedPuts(directory: directory, count: operations, writers: writers))
+    var samples: [[Row]] = Array(repeating: [], count: writerCounts.count + 1)
+    for _ in 0..<rounds {
+      samples[0].append(try rawFdatasync(directory: directory, count: operations))
+      for (index, writers) in writerCounts.enumerated() {
+        samples[index + 1].append(try syncedPuts(directory: directory, count: operations, writers: writers))
+      }
     }
-    let baseline = rows[0].operationsPerSecond
+    let medians = samples.map { rows in rows.sorted { $0.seconds < $1.seconds }[rows.count / 2] }
+    let baseline = medians[0].operationsPerSecond
     var lines = [
-      "| measurement | writers | ops | µs/op | ops/s | fdatasyncs | writes per sync | vs raw fdatasync |",
-      "|---|---:|---:|---:|---:|---:|---:|---:|",
+      "| measurement | writers | µs/op (median) | µs/op (min–max) | ops/s | writes per fdatasync | vs raw fdatasync |",
+      "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for row in rows {
+    for (row, rows) in zip(medians, samples) {
+      let spread = rows.map(\.microsecondsPerOperation)
       lines.append(
-        "| \(row.name) | \(row.writers) | \(row.operations) | \(format(row.microsecondsPerOperation, 1)) | "
-          + "\(format(row.operationsPerSecond, 0)) | \(row.syncs) | \(format(row.writesPerSync, 2)) | "
-          + "\(format(row.operationsPerSecond / baseline, 2))× |")
+        "| \(row.name) | \(row.writers) | \(format(row.microsecondsPerOperation, 1)) | "
+          + "\(format(spread.min()!, 1))–\(format(spread.max()!, 1)) | \(format(row.operationsPerSecond, 0)) | "
+          + "\(format(row.writesPerSync, 2)) | \(format(row.operationsPerSecond / baseline, 2))× |")
     }
+    lines.append("")
+    lines.append("\(rounds) rounds of \(operations) operations per row, interleaved; the median round is shown.")
     return lines
   }
 

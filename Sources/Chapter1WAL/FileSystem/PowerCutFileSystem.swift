@@ -553,11 +553,11 @@ public struct CrashReport: Sendable, Equatable, CustomStringConvertible {
     public var details: String {
       switch kind {
       case .unsyncedBytesDropped(let lost, let durable):
-        "lost \(count(lost, "unsynced byte")) (kept \(durable) durable)"
-      case .tornWrite(let kept, let total): "torn: kept \(kept) of \(count(total, "unsynced byte"))"
+        "lost \(plural(lost, "unsynced byte")) (kept \(durable) durable)"
+      case .tornWrite(let kept, let total): "torn: kept \(kept) of \(plural(total, "unsynced byte"))"
       case .contentReverted(let from, let to):
-        "reverted to its \(count(to, "durable byte")) (was \(count(from, "byte")), not synced)"
-      case .removed(let size): "removed (\(count(size, "byte"))): its name was never made durable by a directory sync"
+        "reverted to its \(plural(to, "durable byte")) (was \(plural(from, "byte")), not synced)"
+      case .removed(let size): "removed (\(plural(size, "byte"))): its name was never made durable by a directory sync"
       case .restored: "restored: its removal was never made durable by a directory sync"
       case .renameUndone(let target): "rename to \(target) undone"
       case .replacementUndone: "old file back: the rename over it was never made durable by a directory sync"
@@ -797,15 +797,15 @@ private struct CrashPlan {
   let mode: CrashMode
   var actions: [(path: String, action: Action)] = []
   var losses: [CrashReport.Loss] = []
-  private var random: SplitMix64
+  private var random: SeededGenerator
   private var contents: [InodeID: Bytes] = [:]
 
   init(mode: CrashMode) {
     self.mode = mode
     if case .random(let seed) = mode {
-      random = SplitMix64(seed: seed)
+      random = SeededGenerator(seed: seed)
     } else {
-      random = SplitMix64(seed: 0)
+      random = SeededGenerator(seed: 0)
     }
   }
 
@@ -901,24 +901,6 @@ private struct CrashPlan {
       case .write(let bytes): try base.writeFile(path, bytes, sync: false)
       }
     }
-  }
-}
-
-/// `1 byte`, `2 bytes`.
-private func count(_ n: Int, _ noun: String) -> String { n == 1 ? "1 \(noun)" : "\(n) \(noun)s" }
-
-/// A small deterministic generator (SplitMix64) for `CrashMode.random`.
-private struct SplitMix64 {
-  var state: UInt64
-
-  init(seed: UInt64) { state = seed }
-
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }
 

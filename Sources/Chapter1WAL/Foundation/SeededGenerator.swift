@@ -1,0 +1,25 @@
+/// A small, fast random number generator that replays exactly from its seed
+/// (SplitMix64).
+///
+/// Everything random in the engine and its tests draws from one of these:
+/// the power-cut simulator's torn writes, the crash worker's workload, and
+/// from chapter 2 on the skip list's tower heights. A failing test prints its
+/// seed, and the same seed gives the same run.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+  private var state: UInt64
+
+  public init(seed: UInt64) { state = seed }
+
+  public mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+}
+
+/// `1 key`, `2 keys`: a count and a noun that agrees with it.
+func plural(_ count: Int, _ noun: String) -> String {
+  "\(count) \(noun)\(count == 1 ? "" : "s")"
+}
