@@ -131,4 +131,10 @@ import Testing
       #expect(mismatches.isEmpty, "\(mismatches.map(\.description).joined(separator: "\n"))")
     }
   }
+
+  /// The README's tour of the shell is a notebook too, so it cannot go stale.
+  @Test func theReadmeTourReplays() throws {
+    let mismatches = try NotebookRunner.check(Repository.path("README.md"))
+    #expect(mismatches.isEmpty, "\(mismatches.map(\.description).joined(separator: "\n"))")
+  }
 }
