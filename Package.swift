@@ -50,10 +50,27 @@ targets += [
     name: "BeachShell",
     dependencies: chapterModules.map { Target.Dependency(stringLiteral: $0) } + ["CReadline"]
   ),
+  // The book weaver: Chapters/ + Sources/ snippets + Notebook/ sessions →
+  // Book/ (Markdown) and an HTML book.
+  .target(
+    name: "BeachBook",
+    dependencies: [
+      "BeachShell",
+      .product(name: "SwiftSyntax", package: "swift-syntax"),
+      .product(name: "SwiftParser", package: "swift-syntax"),
+      .product(name: "SwiftIDEUtils", package: "swift-syntax"),
+      .product(name: "Ink", package: "Ink"),
+    ]
+  ),
+  .testTarget(
+    name: "BeachBookTests",
+    dependencies: ["BeachBook", "TestSupport"]
+  ),
   .executableTarget(
     name: "beach",
     dependencies: [
       "BeachShell",
+      "BeachBook",
       .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ]
   ),
@@ -72,6 +89,8 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    .package(url: "https://github.com/swiftlang/swift-syntax.git", from: "603.0.1"),
+    .package(url: "https://github.com/JohnSundell/Ink.git", from: "0.6.0"),
   ],
   targets: targets,
   swiftLanguageModes: [.v6]

@@ -15,7 +15,8 @@ struct Beach: ParsableCommand {
     commandName: "beach",
     abstract: "BeachDB: a storage engine built chapter by chapter, and a shell that shows every step it takes.",
     subcommands: [
-      ShellCommand.self, WALDumpCommand.self, WALBenchCommand.self, NotebookCommand.self, CrashWorkerCommand.self,
+      ShellCommand.self, WALDumpCommand.self, WALBenchCommand.self, NotebookCommand.self, BookCommand.self,
+      CrashWorkerCommand.self,
     ],
     defaultSubcommand: ShellCommand.self
   )
