@@ -118,7 +118,7 @@ final class GatedFileSystem: FileSystem, @unchecked Sendable {
     fs.failSync(number: 1)
     #expect(throws: FileSystemError.self) { try db.put(Bytes(utf8: "b"), Bytes(utf8: "2")) }
     #expect(try db.get(Bytes(utf8: "b")) == nil)
-    #expect(throws: DatabaseError.self) { try db.put(Bytes(utf8: "c"), Bytes(utf8: "3")) }
+    #expect(throws: CommitError.self) { try db.put(Bytes(utf8: "c"), Bytes(utf8: "3")) }
     // Reopening finds out what the log really holds: "b" reached the page
     // cache before its sync failed, so it may come back; "a" must.
     try? db.close()

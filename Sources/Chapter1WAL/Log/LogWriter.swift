@@ -1,22 +1,35 @@
+import Synchronization
+
 /// Appending records to a log file.
 ///
 /// `LogWriter` frames payloads (see `LogFormat`), appends them to the file and
-/// syncs it when asked. It is not thread-safe: the database's commit queue
-/// makes sure only one thread (the group's leader) writes at a time.
-public final class LogWriter {
+/// syncs it when asked. Only one thread may write at a time (the commit
+/// queue's leader); any thread may read `status` meanwhile.
+public final class LogWriter: Sendable {
   /// The file's name, for traces and errors.
   public let name: String
   /// The log number, from the file name.
   public let number: UInt64
-  private let file: any WritableFile
+  /// Used by one writing thread at a time (see the type's comment).
+  private nonisolated(unsafe) let file: any WritableFile
   private let maxRecordSize: Int
+  private let counters: Mutex<Status>
 
-  /// Bytes in the file, synced or not.
-  public private(set) var size: Int
-  /// Bytes known to be durable: the size at the last successful sync.
-  public private(set) var syncedSize: Int
-  /// Records appended through this writer, plus those found at open.
-  public private(set) var records: Int
+  /// Sizes and counts, as of the last completed append or sync.
+  public struct Status: Sendable, Equatable {
+    /// Bytes in the file, synced or not.
+    public var size: Int
+    /// Bytes known to be durable: the size at the last successful sync.
+    public var syncedSize: Int
+    /// Records in the file: those found at open plus those appended.
+    public var records: Int
+    /// Groups written by `commit` (one append each).
+    public var groups = 0
+    /// Batches written by `commit`.
+    public var batches = 0
+    /// Successful syncs.
+    public var syncs = 0
+  }
 
   /// Wraps a file open for appending whose first `existingRecords` records
   /// (all its bytes) are already durable.
@@ -25,10 +38,11 @@ public final class LogWriter {
     self.name = name
     self.number = number
     self.maxRecordSize = maxRecordSize
-    self.size = file.size
-    self.syncedSize = file.size
-    self.records = existingRecords
+    self.counters = Mutex(Status(size: file.size, syncedSize: file.size, records: existingRecords))
   }
+
+  /// A consistent copy of the sizes and counts.
+  public var status: Status { counters.withLock { $0 } }
 
   // snippet: log-append
   /// Frames each payload as a record and appends them all in one write.
@@ -40,25 +54,73 @@ public final class LogWriter {
     var buffer = Bytes()
     buffer.reserveCapacity(payloads.reduce(0) { $0 + LogFormat.recordSize(payloadLength: $1.count) })
     var offsets: [Int] = []
+    let start = status.size
     for payload in payloads {
       guard payload.count <= maxRecordSize else {
         throw Error.recordTooLarge(size: payload.count, limit: maxRecordSize)
       }
-      offsets.append(size + buffer.count)
+      offsets.append(start + buffer.count)
       LogFormat.frame(payload, into: &buffer)
     }
     try file.append(buffer)
-    size += buffer.count
-    records += payloads.count
+    counters.withLock {
+      $0.size += buffer.count
+      $0.records += payloads.count
+    }
     return offsets
   }
 
   /// Makes every appended record durable (`fdatasync`).
   public func sync() throws {
     try file.sync(.data)
-    syncedSize = size
+    counters.withLock {
+      $0.syncedSize = $0.size
+      $0.syncs += 1
+    }
   }
   // end snippet
+
+  // snippet: log-commit
+  /// Writes a group of committed batches: one append for all of them, then
+  /// one sync if any of them asked for it. This is `CommitQueue`'s persist
+  /// step for an engine whose log is this file.
+  public func commit(_ group: [CommitQueue.Commit], tracer: Tracer) throws {
+    let payloads = group.map { $0.batch.encoded(sequence: $0.firstSequence) }
+    let offsets = try append(payloads)
+    for (index, commit) in group.enumerated() {
+      tracer(
+        .wal, "append", describe(commit.batch, from: commit.firstSequence),
+        "→ \(name) @ \(offsets[index])  (\(LogFormat.recordSize(payloadLength: payloads[index].count)) B)",
+        why: "the log is written first: once the record is durable the write survives a crash")
+    }
+    counters.withLock {
+      $0.groups += 1
+      $0.batches += group.count
+    }
+    guard group.contains(where: \.sync) else { return }
+    try sync()
+    tracer(
+      .wal, "fsync", name,
+      "durable through seq \(group.last!.lastSequence)"
+        + (group.count > 1 ? " (\(group.count) batches, one fdatasync)" : ""),
+      why: "fdatasync returns only when the bytes are on stable storage; only now may the write be acknowledged")
+  }
+  // end snippet
+
+  /// Creates the empty log `number` in `directory` and makes its name durable
+  /// (a directory sync: syncing a file does not make its name durable).
+  public static func create(
+    number: UInt64, in directory: String, fileSystem: any FileSystem, maxRecordSize: Int, tracer: Tracer
+  ) throws -> LogWriter {
+    let name = LogFormat.fileName(number: number)
+    let file = try fileSystem.openWritable(joinPath(directory, name), mode: .createNew)
+    tracer(.wal, "create", name, why: "a new, empty log receives every write from now on")
+    try fileSystem.syncDirectory(directory)
+    tracer(
+      .fs, "dirsync", "database directory", "\(name) is now a durable name",
+      why: "syncing a file does not make its name durable; without this a power cut could lose the whole log")
+    return LogWriter(file: file, name: name, number: number, maxRecordSize: maxRecordSize)
+  }
 
   /// Closes the file without syncing it.
   public func close() throws {
@@ -76,4 +138,17 @@ public final class LogWriter {
       }
     }
   }
+}
+
+/// A batch in one phrase for a trace: `seq 7 PUT user:1`, or
+/// `seq 7..9 BATCH 2 PUT, 1 DEL`.
+public func describe(_ batch: WriteBatch, from first: SequenceNumber) -> String {
+  if batch.count == 1 {
+    switch batch.operations[0] {
+    case .put(let key, _): return "seq \(first) PUT \(printable(key))"
+    case .delete(let key): return "seq \(first) DEL \(printable(key))"
+    }
+  }
+  let puts = batch.operations.filter { if case .put = $0 { true } else { false } }.count
+  return "seq \(first)..\(first + SequenceNumber(batch.count) - 1) BATCH \(puts) PUT, \(batch.count - puts) DEL"
 }
