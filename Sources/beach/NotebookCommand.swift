@@ -2,12 +2,12 @@ import ArgumentParser
 import BeachShell
 import Foundation
 
-/// `beach notebook check|update|play`: the book's executable sessions.
+/// `beach notebook check|update|play|list`: the book's executable sessions.
 struct NotebookCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "notebook",
-    abstract: "Check, update or play the notebooks (Notebook/*.md).",
-    subcommands: [Check.self, Update.self, Play.self]
+    abstract: "Check, update, play or list the notebooks (Notebook/*.md).",
+    subcommands: [Check.self, Update.self, Play.self, List.self]
   )
 
   /// Notebook paths given, or every `Notebook/*.md` above the current directory.
@@ -76,15 +76,64 @@ struct NotebookCommand: ParsableCommand {
 
   struct Play: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Walk through a notebook: its prose, then each command when you press Enter.")
+      abstract: "Walk through a notebook in the live shell: its prose, then each command.",
+      discussion: """
+        Each command is shown with the shell's prompt, then you answer: Enter runs it on a \
+        fresh database with the trace on, s skips it, q stops, ? lists the choices; \
+        anything else you type runs as a command of your own, and then the notebook's \
+        command is offered again. Without a terminal the answers are read line by line \
+        from standard input.
+        """)
 
-    @Argument(help: "The notebook to play.")
+    @Argument(help: "The notebook to play, e.g. Notebook/01-wal.md.")
     var file: String
 
     func run() throws {
-      try NotebookPlayer.play(file, output: .standardOutput(terminal: StandardStream.output.isTerminal)) {
-        readLine() != nil
+      let typing = isatty(0) == 1
+      let terminal = StandardStream.output.isTerminal
+      // No history file: answers such as "s" and "q" are not commands.
+      let input: any LineReader = typing ? ReadlineLineReader(historyFile: nil) : PlainLineReader()
+      do {
+        try NotebookPlayer.play(
+          file,
+          options: NotebookPlayer.Options(
+            output: .standardOutput(terminal: terminal), input: input, terminal: terminal, echoAnswers: !typing))
+      } catch {
+        throw ValidationError("\(file): \(error)")
       }
     }
+  }
+
+  struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "List the notebooks: chapter, title, sessions and commands of each.")
+
+    @Argument(help: "Notebooks to list (default: all of Notebook/*.md).")
+    var files: [String] = []
+
+    func run() throws {
+      var entries: [(name: String, notebook: Notebook)] = []
+      var failures: [String] = []
+      for path in try NotebookCommand.resolve(files) {
+        do {
+          entries.append((NotebookCommand.displayName(path), try Notebook(contentsOf: path)))
+        } catch {
+          failures.append("FAIL  \(NotebookCommand.displayName(path)): \(error)")
+        }
+      }
+      if !entries.isEmpty {
+        for line in Notebook.listing(entries) { print(line) }
+      }
+      for line in failures { print(line) }
+      if !failures.isEmpty { throw ExitCode.failure }
+    }
+  }
+
+  /// `path` relative to the current directory when it is inside it.
+  static func displayName(_ path: String) -> String {
+    let current = FileManager.default.currentDirectoryPath
+    let prefix = current.hasSuffix("/") ? current : current + "/"
+    let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+    return absolute.hasPrefix(prefix) ? String(absolute.dropFirst(prefix.count)) : path
   }
 }
