@@ -13,6 +13,14 @@ import PackageDescription
 /// The chapters, in reading order: (module name, milestone tag suffix).
 let chapters: [(module: String, tag: String)] = [
   ("Chapter1WAL", "wal"),
+  ("Chapter2Memtable", "memtable"),
+]
+
+/// Packages a chapter uses beyond the chapter before it. A chapter cut from
+/// the list above takes its entry here with it (an entry for a missing
+/// chapter is simply unused).
+let chapterDependencies: [String: [Target.Dependency]] = [
+  "Chapter2Memtable": [.product(name: "Atomics", package: "swift-atomics")]
 ]
 
 let chapterModules = chapters.map(\.module)
@@ -21,7 +29,7 @@ var targets: [Target] = []
 
 for (index, chapter) in chapters.enumerated() {
   let previous = index == 0 ? [] : [Target.Dependency(stringLiteral: chapterModules[index - 1])]
-  targets.append(.target(name: chapter.module, dependencies: previous))
+  targets.append(.target(name: chapter.module, dependencies: previous + (chapterDependencies[chapter.module] ?? [])))
   targets.append(
     .testTarget(
       name: "\(chapter.module)Tests",
@@ -88,6 +96,7 @@ let package = Package(
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
     .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     .package(url: "https://github.com/swiftlang/swift-syntax.git", from: "603.0.1"),
     .package(url: "https://github.com/JohnSundell/Ink.git", from: "0.6.0"),

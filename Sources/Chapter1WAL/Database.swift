@@ -50,14 +50,6 @@ public final class Database: KeyValueStore, @unchecked Sendable {
     public var truncatedBytes = 0
   }
 
-  /// The current log: name, size, and how much of it is known durable.
-  public struct LogStatus: Sendable, Equatable {
-    public var fileName: String
-    public var size: Int
-    public var syncedSize: Int
-    public var records: Int
-  }
-
   /// The directory holding the database's files.
   public let directory: String
   public let options: Options
@@ -196,11 +188,11 @@ public final class Database: KeyValueStore, @unchecked Sendable {
   /// The number of live keys.
   public var liveKeyCount: Int { commits.withLock { map.count } }
 
-  /// The log being written.
-  public var logStatus: LogStatus {
-    let status = log.status
-    return LogStatus(fileName: log.name, size: status.size, syncedSize: status.syncedSize, records: status.records)
-  }
+  /// The log being written: sizes and counts.
+  public var logStatus: LogWriter.Status { log.status }
+
+  /// The current log file's name.
+  public var logFileName: String { log.name }
 
   /// Counters since open.
   public var stats: Stats {

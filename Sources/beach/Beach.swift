@@ -4,6 +4,7 @@
 /// engine (`swift run beach`, `beach --chapter 1 --dir /tmp/db`). The other
 /// subcommands are the chapter's evidence tools: `wal-dump` reads a log file
 /// record by record, `wal-bench` measures synced writes and group commit,
+/// `memtable-bench` measures the arena skip list against an object-per-node one,
 /// `notebook` checks the executable sessions of the book,
 /// and the hidden `crash-worker` is the child process of the SIGKILL crash
 /// test.
@@ -14,10 +15,20 @@ struct Beach: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "beach",
     abstract: "BeachDB: a storage engine built chapter by chapter, and a shell that shows every step it takes.",
-    subcommands: [
-      ShellCommand.self, WALDumpCommand.self, WALBenchCommand.self, NotebookCommand.self, BookCommand.self,
-      CrashWorkerCommand.self,
-    ],
+    subcommands: subcommands,
     defaultSubcommand: ShellCommand.self
   )
+
+  /// The subcommands, with each chapter's evidence tools present only when
+  /// that chapter is (a milestone tag cuts the later chapters).
+  static var subcommands: [any ParsableCommand.Type] {
+    var commands: [any ParsableCommand.Type] = [
+      ShellCommand.self, WALDumpCommand.self, WALBenchCommand.self, NotebookCommand.self, BookCommand.self,
+      CrashWorkerCommand.self,
+    ]
+    #if canImport(Chapter2Memtable)
+      commands.append(MemtableBenchCommand.self)
+    #endif
+    return commands
+  }
 }

@@ -62,10 +62,10 @@ import Testing
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
     let path = directory.path + "/01-n.md"
-    try "```beach\nbeach[ch1]> trace off\ntrace off\nbeach[ch1]> put a 1\nok  seq 1\n```\n".write(
+    try "---\nchapter: 1\n---\n```beach\nbeach[ch1]> trace off\ntrace off\nbeach[ch1]> put a 1\nok  seq 1\n```\n".write(
       toFile: path, atomically: true, encoding: .utf8)
     #expect(try beach(["notebook", "check", path]).status == 0)
-    try "```beach\nbeach[ch1]> trace off\ntrace off\nbeach[ch1]> put a 1\nok  seq 2\n```\n".write(
+    try "---\nchapter: 1\n---\n```beach\nbeach[ch1]> trace off\ntrace off\nbeach[ch1]> put a 1\nok  seq 2\n```\n".write(
       toFile: path, atomically: true, encoding: .utf8)
     let failed = try beach(["notebook", "check", path])
     #expect(failed.status == 1)

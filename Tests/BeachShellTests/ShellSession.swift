@@ -12,7 +12,7 @@ final class ShellSession {
   let shell: Shell
 
   /// Opens a shell; what opening printed is available as `openingOutput`.
-  init(trace: Tracer.Level = .off, chapter: Int? = nil) throws {
+  init(trace: Tracer.Level = .off, chapter: Int? = 1) throws {
     directory = try TemporaryDirectory(prefix: "beach-shell-test")
     shell = try Shell(
       options: Shell.Options(

@@ -210,7 +210,7 @@ import Testing
   }
 
   @Test func theDefaultChapterIsTheNewest() throws {
-    let session = try ShellSession()
+    let session = try ShellSession(chapter: nil)
     #expect(session.shell.engineDescriptor.chapter == EngineRegistry.all.map(\.chapter).max())
     #expect(throws: Shell.StartError.self) {
       _ = try Shell(

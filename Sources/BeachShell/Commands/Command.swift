@@ -87,6 +87,9 @@ struct ShellError: Error, CustomStringConvertible {
   /// A call with the wrong arguments.
   static func usage(_ command: Command) -> ShellError { ShellError("usage: \(command.usage)") }
 
+  /// For `@ID` and the snapshot commands on an engine without snapshots.
+  static let noSnapshots = ShellError("this engine has no snapshots (chapter 2 adds them)")
+
   var description: String { message }
 }
 
@@ -95,7 +98,8 @@ extension Shell {
   ///
   /// Which of them the shell accepts depends on the current engine's
   /// capabilities (see `availableCommands`).
-  static let commandTable: [Command] = dataCommands + inspectionCommands + failureCommands + sessionCommands
+  static let commandTable: [Command] =
+    dataCommands + snapshotCommands + inspectionCommands + failureCommands + sessionCommands
 
   /// The command named `name` (or aliased so) among those available now.
   func command(named name: String) -> Command? {

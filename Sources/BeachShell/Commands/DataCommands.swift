@@ -20,11 +20,23 @@ extension Shell {
       try shell.write(batch)
     },
     Command(
-      name: "get", usage: "get KEY", summary: "print the value of KEY",
-      help: "Prints the value on its own line, or (not found).",
-      arity: 1...1, completions: [.none], requires: .keyValue, needsDatabase: true
+      name: "get", usage: "get KEY [@ID]", summary: "print the value of KEY (as of snapshot ID)",
+      help: """
+        Prints the value on its own line, or (not found). With @ID (from \
+        `snapshot`, chapter 2 on), reads the key as it was when the snapshot \
+        was taken.
+        """,
+      arity: 1...2, completions: [.none, .none], requires: .keyValue, needsDatabase: true
     ) { shell, arguments in
-      let value = try shell.openEngineOrThrow.store.get(arguments.bytes(0))
+      let (words, snapshot) = try arguments.splitSnapshot()
+      guard words.count == 1 else { throw ShellError.usage(arguments.command) }
+      let engine = try shell.openEngineOrThrow
+      let value: Bytes?
+      if let snapshot {
+        value = try engine.get(words[0].bytes, snapshot: snapshot)
+      } else {
+        value = try engine.store.get(words[0].bytes)
+      }
       shell.say(value.map(printable) ?? "(not found)")
     },
     Command(
@@ -40,16 +52,25 @@ extension Shell {
       try shell.write(batch)
     },
     Command(
-      name: "scan", usage: "scan [FROM [TO]]", summary: "list keys in order, FROM ≤ key < TO",
+      name: "scan", usage: "scan [FROM [TO]] [@ID]", summary: "list keys in order, FROM ≤ key < TO",
       help: """
         Lists the live entries in key order, one `KEY = VALUE` a line, then the \
-        count. FROM is inclusive, TO exclusive; leave them out for the whole range.
+        count. FROM is inclusive, TO exclusive; leave them out for the whole range. \
+        With @ID (chapter 2 on), lists them as of that snapshot.
         """,
-      arity: 0...2, completions: [.none, .none], requires: .keyValue, needsDatabase: true
+      arity: 0...3, completions: [.none, .none, .none], requires: .keyValue, needsDatabase: true
     ) { shell, arguments in
-      let from = arguments.count > 0 ? arguments.bytes(0) : nil
-      let to = arguments.count > 1 ? arguments.bytes(1) : nil
-      let entries = try shell.openEngineOrThrow.store.scan(from: from, to: to)
+      let (words, snapshot) = try arguments.splitSnapshot()
+      guard words.count <= 2 else { throw ShellError.usage(arguments.command) }
+      let from = words.count > 0 ? words[0].bytes : nil
+      let to = words.count > 1 ? words[1].bytes : nil
+      let engine = try shell.openEngineOrThrow
+      let entries: [KeyValuePair]
+      if let snapshot {
+        entries = try engine.scan(from: from, to: to, snapshot: snapshot)
+      } else {
+        entries = try engine.store.scan(from: from, to: to)
+      }
       for entry in entries { shell.say("\(printable(entry.key)) = \(printable(entry.value))") }
       shell.say("(\(entries.count) " + (entries.count == 1 ? "entry)" : "entries)"))
     },

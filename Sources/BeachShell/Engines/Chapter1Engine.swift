@@ -31,16 +31,23 @@
 
     func show(_ topic: String) throws -> [String] {
       // Only "wal" is registered for this engine.
-      let status = database.logStatus
+      try showLog(database.logStatus, fileName: database.logFileName, environment: environment)
+    }
+  }
+#endif
+
+#if canImport(Chapter1WAL)
+  extension ShellEngine {
+    /// `show wal`: the log's sizes, then every record, decoded.
+    func showLog(_ status: LogWriter.Status, fileName: String, environment: EngineEnvironment) throws -> [String] {
       let unsynced = status.size - status.syncedSize
       var lines = [
-        "log \(status.fileName): \(status.size) B, \(status.syncedSize) B synced"
-          + (unsynced > 0 ? " (\(unsynced) B not yet durable)" : "")
-          + ", \(status.records) record" + (status.records == 1 ? "" : "s")
+        "log \(fileName): \(status.size) B, \(status.syncedSize) B synced"
+          + (unsynced > 0 ? " (\(unsynced) B not yet durable)" : "") + ", \(plural(status.records, "record"))"
       ]
       let dump = try LogDump.run(
-        path: joinPath(environment.directory, status.fileName), name: status.fileName,
-        fileSystem: environment.fileSystem, decode: true)
+        path: joinPath(environment.directory, fileName), name: fileName, fileSystem: environment.fileSystem,
+        decode: true)
       lines += dump.lines.dropFirst()  // its header repeats the name and size
       return lines
     }

@@ -1,6 +1,9 @@
 #if canImport(Chapter1WAL)
   import Chapter1WAL
 #endif
+#if canImport(Chapter2Memtable)
+  import Chapter2Memtable
+#endif
 
 /// The engines this build of the shell can run, one per chapter.
 ///
@@ -14,6 +17,9 @@ public enum EngineRegistry {
     var engines: [EngineDescriptor] = []
     #if canImport(Chapter1WAL)
       engines.append(Chapter1Engine.descriptor)
+    #endif
+    #if canImport(Chapter2Memtable)
+      engines.append(Chapter2Engine.descriptor)
     #endif
     return engines
   }()

@@ -21,6 +21,28 @@ public protocol ShellEngine: AnyObject {
   ///
   /// - Parameter topic: a topic named in the engine's `EngineDescriptor`.
   func show(_ topic: String) throws -> [String]
+
+  /// Takes a snapshot; returns its id and sequence number. Engines with the
+  /// `.snapshots` capability implement the four snapshot hooks.
+  func takeSnapshot() throws -> (id: Int, sequence: SequenceNumber)
+
+  /// Releases the snapshot with this id.
+  func releaseSnapshot(id: Int) throws -> (id: Int, sequence: SequenceNumber)
+
+  /// Reads `key` as of the snapshot with this id.
+  func get(_ key: Bytes, snapshot id: Int) throws -> Bytes?
+
+  /// Scans as of the snapshot with this id.
+  func scan(from: Bytes?, to: Bytes?, snapshot id: Int) throws -> [KeyValuePair]
+}
+
+extension ShellEngine {
+  public func takeSnapshot() throws -> (id: Int, sequence: SequenceNumber) { throw ShellError.noSnapshots }
+  public func releaseSnapshot(id: Int) throws -> (id: Int, sequence: SequenceNumber) { throw ShellError.noSnapshots }
+  public func get(_ key: Bytes, snapshot id: Int) throws -> Bytes? { throw ShellError.noSnapshots }
+  public func scan(from: Bytes?, to: Bytes?, snapshot id: Int) throws -> [KeyValuePair] {
+    throw ShellError.noSnapshots
+  }
 }
 
 /// A feature an engine has beyond `KeyValueStore`, which makes the shell
@@ -38,6 +60,8 @@ public struct Capability: RawRepresentable, Hashable, Sendable, ExpressibleByStr
   public static let keyValue: Capability = "key-value"
   /// A write-ahead log: `show wal`.
   public static let writeAheadLog: Capability = "wal"
+  /// Snapshots: `snapshot`, `release`, and `@ID` on `get` and `scan`.
+  public static let snapshots: Capability = "snapshots"
 }
 
 /// Everything an engine is opened with.

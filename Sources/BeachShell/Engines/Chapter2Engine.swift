@@ -1,0 +1,150 @@
+#if canImport(Chapter2Memtable)
+  import Chapter1WAL
+  import Chapter2Memtable
+  import Foundation
+
+  /// Chapter 2's engine in the shell: the log in front of a memtable, with
+  /// snapshots.
+  final class Chapter2Engine: ShellEngine {
+    static let descriptor = EngineDescriptor(
+      chapter: 2, title: "the memtable", capabilities: [.keyValue, .writeAheadLog, .snapshots],
+      showTopics: ["wal", "memtable", "stats"]
+    ) { environment in
+      Chapter2Engine(
+        database: try Chapter2Memtable.Database.open(
+          directory: environment.directory, fileSystem: environment.fileSystem, tracer: environment.tracer),
+        environment: environment)
+    }
+
+    /// Up to this many entries, `show memtable` draws every tower.
+    static let drawingLimit = 24
+
+    let database: Chapter2Memtable.Database
+    let environment: EngineEnvironment
+
+    init(database: Chapter2Memtable.Database, environment: EngineEnvironment) {
+      self.database = database
+      self.environment = environment
+    }
+
+    var store: any KeyValueStore { database }
+
+    var lastSequence: SequenceNumber { database.lastSequence }
+
+    var summary: String {
+      "last seq \(database.lastSequence), \(plural(database.memtable.count, "entry", "entries")) in the memtable"
+    }
+
+    func show(_ topic: String) throws -> [String] {
+      switch topic {
+      case "memtable": showMemtable()
+      case "stats": showStats()
+      default: try showLog(database.logStatus, fileName: database.logFileName, environment: environment)
+      }
+    }
+
+    // MARK: Snapshots
+
+    func takeSnapshot() throws -> (id: Int, sequence: SequenceNumber) {
+      let snapshot = database.snapshot()
+      return (snapshot.id, snapshot.sequence)
+    }
+
+    func releaseSnapshot(id: Int) throws -> (id: Int, sequence: SequenceNumber) {
+      let snapshot = try live(id)
+      database.release(snapshot)
+      return (snapshot.id, snapshot.sequence)
+    }
+
+    func get(_ key: Bytes, snapshot id: Int) throws -> Bytes? {
+      try database.get(key, at: live(id))
+    }
+
+    func scan(from: Bytes?, to: Bytes?, snapshot id: Int) throws -> [KeyValuePair] {
+      try database.scan(from: from, to: to, at: live(id))
+    }
+
+    private func live(_ id: Int) throws -> SnapshotList.Snapshot {
+      guard let snapshot = database.snapshot(id: id) else {
+        let live = database.snapshots.all.map { "@\($0.id)" }
+        throw ShellError(
+          "no live snapshot \(id)" + (live.isEmpty ? " (none is live)" : " (live: \(live.joined(separator: ", ")))"))
+      }
+      return snapshot
+    }
+
+    // MARK: show memtable
+
+    /// A small memtable as towers, one row per entry; a large one as a summary
+    /// and the histogram of tower heights.
+    func showMemtable() -> [String] {
+      let memtable = database.memtable
+      var lines = [
+        "memtable: \(plural(memtable.count, "entry", "entries")), \(formatBytes(memtable.memoryUsage)) used of "
+          + "\(formatBytes(memtable.arenaCapacity)) arena, height \(memtable.height)"
+      ]
+      if memtable.count == 0 { return lines }
+      if memtable.count > Self.drawingLimit { return lines + heightTable(memtable.heightHistogram()) }
+      let nodes = zip(memtable.list.nodes(limit: Self.drawingLimit), memtable.entries(limit: Self.drawingLimit))
+        .map { (height: $0.height, entry: $1) }
+      let levels = max(1, memtable.height)
+      // Column L (left = highest) shows a node whose tower reaches level L as
+      // ●, and the level-L link passing over shorter nodes as │.
+      let header = (1...levels).reversed().map { "L\($0)".padding(toLength: 3, withPad: " ", startingAt: 0) }
+      lines.append("  " + header.joined() + "  entry")
+      lines.append("  " + String(repeating: "●  ", count: levels) + "  (head)")
+      for node in nodes {
+        let tower = (1...levels).reversed().map { level in node.height >= level ? "●  " : "│  " }.joined()
+        lines.append("  " + tower + "  " + describe(node.entry))
+      }
+      lines.append("  " + String(repeating: "▼  ", count: levels) + "  (end)")
+      return lines
+    }
+
+    private func describe(_ entry: InternalEntry) -> String {
+      let key = "\(printable(entry.key.userKey)) #\(entry.key.sequence) \(entry.key.kind)"
+      return entry.key.kind == .value ? key + " = " + printable(entry.value) : key
+    }
+
+    private func heightTable(_ histogram: [Int]) -> [String] {
+      let total = histogram.reduce(0, +)
+      var lines = ["  height  nodes      share   expected (each level 1/4 of the one below)"]
+      for (index, count) in histogram.enumerated() where count > 0 {
+        let height = index + 1
+        let share = 100 * Double(count) / Double(max(total, 1))
+        let expected = 100 * 0.75 * pow(0.25, Double(height - 1))
+        lines.append(
+          "  " + "\(height)".padding(toLength: 8, withPad: " ", startingAt: 0)
+            + "\(count)".padding(toLength: 11, withPad: " ", startingAt: 0)
+            + percent(share).padding(toLength: 8, withPad: " ", startingAt: 0) + percent(expected))
+      }
+      return lines
+    }
+
+    // MARK: show stats
+
+    func showStats() -> [String] {
+      let memtable = database.memtable
+      let log = database.logStatus
+      let snapshots = database.snapshots.all
+      return [
+        "last sequence      \(database.lastSequence)",
+        "memtable entries   \(memtable.count)",
+        "memtable memory    \(formatBytes(memtable.memoryUsage)) used, \(formatBytes(memtable.arenaCapacity)) arena",
+        "skip list height   \(memtable.height)",
+        "snapshots          "
+          + (snapshots.isEmpty
+            ? "none" : snapshots.map { "@\($0.id) (seq \($0.sequence))" }.joined(separator: ", ")),
+        "log                \(database.logFileName): \(log.size) B, \(log.syncedSize) B synced, "
+          + plural(log.records, "record"),
+        "since open         \(plural(log.batches, "batch", "batches")) in \(plural(log.groups, "group")), "
+          + plural(log.syncs, "fdatasync"),
+      ]
+    }
+  }
+
+  private func percent(_ value: Double) -> String {
+    let tenths = Int((value * 10).rounded())
+    return "\(tenths / 10).\(tenths % 10)%"
+  }
+#endif

@@ -1,0 +1,95 @@
+import Chapter1WAL
+
+/// The engine's in-memory table: every recent write, as a version of a key,
+/// in a skip list ordered by internal key.
+///
+/// A put and a delete both *add* an entry: `(key, sequence, .value)` with
+/// the value, or `(key, sequence, .deletion)` with none. Nothing is ever
+/// overwritten or removed, so the memtable holds the history of each key
+/// since it was created, newest version first. That history is what makes
+/// snapshots free: a read at sequence `s` looks for the newest version
+/// whose sequence is at most `s` and ignores the rest.
+///
+/// The memtable adds nothing to the skip list's concurrency contract: one
+/// writer (`add`), any number of readers (`get`, iterators) on any thread,
+/// no locks. It only ever grows; chapter 3 freezes it when `memoryUsage`
+/// passes the write buffer size, writes it to a table and drops it whole,
+/// which frees its arena in a handful of calls.
+public final class Memtable: Sendable {
+  /// The skip list that holds the entries; exposed for the shell's drawings
+  /// and for tests.
+  public let list: SkipList
+
+  /// An empty memtable.
+  ///
+  /// - Parameter seed: seeds the skip list's tower heights (fixed by
+  ///   default, so that the same writes build the same list).
+  public init(seed: UInt64 = SkipList.defaultSeed) {
+    list = SkipList(seed: seed)
+  }
+
+  /// Adds one version of `key`: a value, or a tombstone (`value` ignored).
+  ///
+  /// REQUIRES: one writer at a time; `sequence` not already used for `key`
+  /// (the write path hands out each sequence number once).
+  public func add(sequence: SequenceNumber, kind: ValueKind, key: Bytes, value: Bytes) {
+    list.insert(key, sequence: sequence, kind: kind, value: kind == .deletion ? [] : value)
+  }
+
+  /// The newest version of `key` with a sequence number at most `snapshot`.
+  ///
+  /// Internal keys sort a user key's versions newest first, so a seek to
+  /// `(key, snapshot, .value)` lands on exactly that version, if the entry
+  /// there still has user key `key`. (`.value` is the larger kind, so the
+  /// seek target sorts before both kinds at sequence `snapshot`.)
+  ///
+  /// - Complexity: O(log n) expected.
+  public func get(_ key: Bytes, snapshot: SequenceNumber) -> LookupResult {
+    var iterator = list.makeIterator()
+    iterator.seek(InternalKey(key, sequence: snapshot, kind: .value))
+    guard iterator.isValid && iterator.userKeyEquals(key) else { return .notFound }
+    switch iterator.kind {
+    case .value: return .found(iterator.value)
+    case .deletion: return .deleted(at: iterator.sequence)
+    }
+  }
+
+  /// Arena bytes used by entries (keys, values, node headers and towers):
+  /// the figure the engine compares with its write buffer size.
+  public var memoryUsage: Int { list.memoryUsage }
+
+  /// Arena bytes reserved from the system (whole chunks).
+  public var arenaCapacity: Int { list.arenaCapacity }
+
+  /// Entries (versions, tombstones included).
+  public var count: Int { list.count }
+
+  /// The skip list's height.
+  public var height: Int { list.height }
+
+  /// Nodes per tower height, heights 1…12 (see `SkipList.heightHistogram`).
+  public func heightHistogram() -> [Int] { list.heightHistogram() }
+
+  /// A user-level iterator reading at `snapshot`: newest visible version of
+  /// each key, tombstoned keys hidden. Pass the last published sequence
+  /// number (or an older snapshot's).
+  public func makeIterator(snapshot: SequenceNumber) -> MemtableIterator {
+    MemtableIterator(list.makeIterator(), snapshot: snapshot)
+  }
+
+  /// Up to `limit` internal entries from the first, every version with its
+  /// sequence number and kind: what `show memtable` lists.
+  public func entries(limit: Int = .max) -> [InternalEntry] {
+    var result: [InternalEntry] = []
+    var iterator = list.makeIterator()
+    iterator.seekToFirst()
+    while iterator.isValid && result.count < limit {
+      result.append(iterator.entry)
+      iterator.next()
+    }
+    return result
+  }
+
+  /// Checks the skip list's structure (see `SkipList.checkInvariants`).
+  public func checkInvariants() throws { try list.checkInvariants() }
+}
