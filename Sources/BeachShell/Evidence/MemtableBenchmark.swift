@@ -196,7 +196,7 @@
           + "\(format(Double(s.memory) / Double(arena.memory), 2))×"
       }
       return "| \(name) | \(size) | \(format(insertNs, 0)) | \(format(lookupNs, 0)) | "
-        + "\(format(Double(size) / s.insertSeconds / 1e6, 2)) | \(format(s.dropSeconds * 1e3, 2)) | "
+        + "\(format(Double(size) / s.insertSeconds / 1e6, 2)) | \(format(s.dropSeconds * 1e3, 3)) | "
         + "\(formatBytes(s.memory)) | "
         + "\(format(Double(s.memory) / Double(size), 1)) | \(s.heapGrowth.map(formatBytes) ?? "n/a") | \(ratios) |"
     }
