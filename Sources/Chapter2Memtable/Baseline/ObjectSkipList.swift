@@ -15,7 +15,10 @@ import Chapter1WAL
 ///   the key's and value's buffers), each with a malloc header and rounding
 ///   up to a size class, and the object and array headers on top;
 /// - each step of a search loads a strong reference, which costs
-///   retain/release traffic on the node's reference count;
+///   retain/release traffic on the node's reference count, and reads a
+///   mutable class property (`next`), which Swift checks at run time for
+///   exclusive access (a profile shows `swift_retain`, `swift_release` and
+///   `swift_beginAccess` among the top entries);
 /// - nodes are spread wherever malloc placed them;
 /// - freeing the list releases every node, one by one (and, a recursion
 ///   hazard in naive versions: a long chain of `next` references is freed
