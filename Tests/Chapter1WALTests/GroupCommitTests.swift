@@ -85,6 +85,30 @@ final class GatedFileSystem: FileSystem, @unchecked Sendable {
     #expect(try db.scan().count == 8)
   }
 
+  /// A barrier runs alone, between the commits queued before and after it.
+  @Test func barrierRunsBetweenGroups() throws {
+    let queue = CommitQueue(lastSequence: 0)
+    let order = Mutex<[String]>([])
+    var batch = WriteBatch()
+    batch.put([1], [1])
+    try queue.commit(batch, sync: false) { _ in
+      order.withLock { $0.append("persist 1") }
+    } apply: { _ in
+    }
+    let seen = try queue.barrier { () -> SequenceNumber in
+      order.withLock { $0.append("barrier") }
+      return queue.lastSequence
+    }
+    try queue.commit(batch, sync: false) { _ in
+      order.withLock { $0.append("persist 2") }
+    } apply: { _ in
+    }
+    #expect(seen == 1)
+    #expect(order.withLock { $0 } == ["persist 1", "barrier", "persist 2"])
+    queue.close()
+    #expect(throws: CommitError.self) { try queue.barrier {} }
+  }
+
   /// Many threads writing at once: every acknowledged write is applied once,
   /// sequence numbers are unique and dense, and reopening sees the same.
   @Test func concurrentWritersGetDistinctDenseSequences() throws {

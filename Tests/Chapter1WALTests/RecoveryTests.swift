@@ -89,6 +89,22 @@ import Testing
     }
   }
 
+  /// Well-framed records whose batches no writer makes (empty, sequence 0,
+  /// numbers that would overflow) are corruption, not a crash.
+  @Test func hostileBatchesAreCorruptionNotATrap() throws {
+    for (sequence, batch) in [
+      (SequenceNumber(0), WriteBatch()), (0, WriteBatch([.delete(key: [1])])),
+      (SequenceNumber.max, WriteBatch([.delete(key: [1]), .delete(key: [2])])),
+    ] {
+      var log = Bytes()
+      LogFormat.frame(batch.encoded(sequence: sequence), into: &log)
+      let fs = MemoryFileSystem()
+      try fs.createDirectory(directory)
+      try fs.writeFile("/db/000001.log", log, sync: true)
+      #expect(throws: LogCorruption.self) { try Database.open(directory: directory, fileSystem: fs) }
+    }
+  }
+
   @Test func oversizedBatchIsRefusedBeforeAnythingIsWritten() throws {
     var options = Database.Options()
     options.maxRecordSize = 64

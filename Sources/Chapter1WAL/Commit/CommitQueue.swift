@@ -39,12 +39,15 @@ public final class CommitQueue: @unchecked Sendable {
     let batch: WriteBatch
     let sync: Bool
     let encodedSize: Int
+    /// A barrier runs alone: it never joins a group nor lets one pass it.
+    let isBarrier: Bool
     var result: Result<SequenceNumber, any Error>?
 
-    init(batch: WriteBatch, sync: Bool) {
+    init(batch: WriteBatch, sync: Bool, isBarrier: Bool = false) {
       self.batch = batch
       self.sync = sync
       self.encodedSize = batch.encodedSize
+      self.isBarrier = isBarrier
     }
   }
 
@@ -88,7 +91,7 @@ public final class CommitQueue: @unchecked Sendable {
     var group = [me]
     var groupBytes = me.encodedSize
     for next in queue.dropFirst() {
-      if groupBytes >= maxGroupBytes || (next.sync && !me.sync) { break }
+      if groupBytes >= maxGroupBytes || (next.sync && !me.sync) || next.isBarrier { break }
       group.append(next)
       groupBytes += next.encodedSize
     }
@@ -119,6 +122,25 @@ public final class CommitQueue: @unchecked Sendable {
     return try me.result!.get()
   }
   // end snippet
+
+  /// Runs `body` in the queue's order, alone: after every commit queued
+  /// before it has finished and before any queued after it starts, without
+  /// the lock held. A later chapter uses it to switch to a new log and
+  /// memtable at a moment when no leader is writing.
+  public func barrier<T>(_ body: () throws -> T) throws -> T {
+    let me = Waiter(batch: WriteBatch(), sync: false, isBarrier: true)
+    lock.lock()
+    defer { lock.unlock() }
+    try checkOpen()
+    queue.append(me)
+    while queue.first !== me { lock.wait() }
+    lock.unlock()
+    let outcome = Result { try body() }
+    lock.lock()
+    queue.removeFirst()
+    lock.broadcast()
+    return try outcome.get()
+  }
 
   /// The sequence number of the newest applied operation.
   public var lastSequence: SequenceNumber {

@@ -24,19 +24,22 @@ public enum LogRecovery {
   ///
   /// - Parameters:
   ///   - after: the last sequence number already recovered; the log's first
-  ///     batch must start right after it.
+  ///     batch must start right after it. `nil` when the logs before this one
+  ///     were retired (from chapter 3 on, once their data is in tables): the
+  ///     first batch may then start anywhere, and the rest must follow it.
   ///   - apply: receives each batch and its first sequence number, in order.
   /// - Throws: `LogCorruption` naming the file and offset if a record is
   ///   damaged anywhere but in a torn tail, or if batches skip or repeat
   ///   sequence numbers.
   public static func replay(
-    log name: String, in directory: String, fileSystem: any FileSystem, after: SequenceNumber,
+    log name: String, in directory: String, fileSystem: any FileSystem, after: SequenceNumber?,
     maxRecordSize: Int = LogFormat.defaultMaxRecordSize, tracer: Tracer,
     apply: (WriteBatch, SequenceNumber) throws -> Void
   ) throws -> Result {
     let path = joinPath(directory, name)
     var reader = LogReader(bytes: try fileSystem.readFile(path), maxRecordSize: maxRecordSize)
-    var result = Result(lastSequence: after)
+    var result = Result(lastSequence: after ?? 0)
+    var expected = after.map { $0 + 1 }
     replaying: while true {
       switch reader.next() {
       case .record(let record):
@@ -46,13 +49,19 @@ public enum LogRecovery {
         } catch {
           throw LogCorruption(file: name, offset: record.offset, reason: "payload is not a valid batch: \(error)")
         }
-        guard sequence == result.lastSequence + 1 else {
+        guard batch.count > 0, sequence > 0, sequence <= SequenceNumber.max - SequenceNumber(batch.count) else {
           throw LogCorruption(
             file: name, offset: record.offset,
-            reason: "batch starts at sequence \(sequence), expected \(result.lastSequence + 1)")
+            reason: "batch of \(batch.count) operations at sequence \(sequence) is not a batch a writer makes")
+        }
+        guard sequence == expected ?? sequence else {
+          throw LogCorruption(
+            file: name, offset: record.offset,
+            reason: "batch starts at sequence \(sequence), expected \(expected ?? sequence)")
         }
         try apply(batch, sequence)
-        result.lastSequence += SequenceNumber(batch.count)
+        result.lastSequence = sequence + SequenceNumber(batch.count) - 1
+        expected = result.lastSequence + 1
         result.operations += batch.count
         result.records += 1
       case .end:
@@ -74,7 +83,9 @@ public enum LogRecovery {
     tracer(
       .wal, "replay", name,
       result.records == 0
-        ? "no records" : "\(plural(result.records, "record")), seq \(after + 1)..\(result.lastSequence)",
+        ? "no records"
+        : "\(plural(result.records, "record")), seq \(result.lastSequence - SequenceNumber(result.operations) + 1)"
+          + "..\(result.lastSequence)",
       why: "every record in the log is a batch that may have been acknowledged; all are reapplied in order")
     return result
   }
