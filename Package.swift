@@ -14,6 +14,7 @@ import PackageDescription
 let chapters: [(module: String, tag: String)] = [
   ("Chapter1WAL", "wal"),
   ("Chapter2Memtable", "memtable"),
+  ("Chapter3SSTable", "sstables"),
 ]
 
 /// Packages a chapter uses beyond the chapter before it. A chapter cut from

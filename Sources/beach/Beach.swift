@@ -29,6 +29,9 @@ struct Beach: ParsableCommand {
     #if canImport(Chapter2Memtable)
       commands.append(MemtableBenchCommand.self)
     #endif
+    #if canImport(Chapter3SSTable)
+      commands += [SSTDumpCommand.self, TableBenchCommand.self]
+    #endif
     return commands
   }
 }

@@ -7,52 +7,15 @@ import Testing
 /// file-system operation for every N in turn, recover, and check the result
 /// against an oracle of acknowledged writes.
 @Suite struct CrashPointTests {
-  static let directory = "/db"
-
-  /// Runs `workload` until the power goes; returns the oracle's view.
-  static func run(
-    _ workload: Workload, on fileSystem: any FileSystem, sync: (Int) -> Bool = { _ in true }
-  ) -> CrashOracle {
-    var oracle = CrashOracle()
-    guard let db = try? Database.open(directory: directory, fileSystem: fileSystem) else { return oracle }
-    for (index, batch) in workload.batches.enumerated() {
-      oracle.begin(batch)
-      do {
-        try db.write(batch, options: .init(sync: sync(index)))
-      } catch {
-        return oracle
-      }
-      oracle.acknowledge(synced: sync(index))
-    }
-    return oracle
+  static func open(_ fileSystem: any FileSystem) throws -> any KeyValueStore {
+    try Database.open(directory: "/db", fileSystem: fileSystem)
   }
 
-  /// Enumerates every crash point of `workload` and returns the failures.
   static func enumerate(
     _ workload: Workload, modes: [CrashMode], sync: (Int) -> Bool = { _ in true },
     wrap: (PowerCutFileSystem) -> any FileSystem = { $0 }
   ) throws -> (points: Int, failures: [String]) {
-    let counting = PowerCutFileSystem(wrapping: MemoryFileSystem())
-    _ = run(workload, on: wrap(counting), sync: sync)
-    let total = counting.operationCount
-    var failures: [String] = []
-    for point in 0...total {
-      for mode in modes {
-        let fs = PowerCutFileSystem(wrapping: MemoryFileSystem())
-        fs.schedulePowerCut(afterOperations: point)
-        let oracle = run(workload, on: wrap(fs), sync: sync)
-        try fs.crash(mode)
-        do {
-          let db = try Database.open(directory: directory, fileSystem: fs)
-          if let problem = oracle.check(try db.contents()) {
-            failures.append("crash after operation \(point) (\(mode)): \(problem)")
-          }
-        } catch {
-          failures.append("crash after operation \(point) (\(mode)): recovery failed: \(error)")
-        }
-      }
-    }
-    return (total, failures)
+    try CrashPoints.enumerate(workload, modes: modes, sync: sync, wrap: wrap, open: open)
   }
 
   @Test(arguments: [1 as UInt64, 2, 3])

@@ -99,7 +99,7 @@ extension Shell {
   /// Which of them the shell accepts depends on the current engine's
   /// capabilities (see `availableCommands`).
   static let commandTable: [Command] =
-    dataCommands + snapshotCommands + inspectionCommands + failureCommands + sessionCommands
+    dataCommands + engineCommands + inspectionCommands + failureCommands + sessionCommands
 
   /// The command named `name` (or aliased so) among those available now.
   func command(named name: String) -> Command? {

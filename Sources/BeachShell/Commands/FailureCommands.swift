@@ -71,7 +71,7 @@ extension Shell {
       shell.say("ok  \(name) @ \(offset): 0x\(Hexdump.hex(Int(old), width: 2)) → 0x\(Hexdump.hex(Int(new), width: 2))")
     },
     Command(
-      name: "fault", usage: "fault dirsync-ignored|sync-fails [N]|clear",
+      name: "fault", usage: "fault dirsync-ignored|sync-fails [N]|power-cut-after N|clear",
       summary: "inject a file-system fault into the power-cut layer",
       help: """
         fault dirsync-ignored: from now on, directory syncs succeed without \
@@ -79,11 +79,21 @@ extension Shell {
         (or the disk lied). Files created afterwards vanish in a `crash`.
         fault sync-fails [N]: the Nth file or directory sync from now (default \
         the next) fails; the engine must refuse further writes.
+        fault power-cut-after N: the power goes after N more file-system \
+        operations (writes, syncs, renames, removals): whatever the next \
+        command was doing stops there, half done. Then `crash` reboots and \
+        recovers. With `trace steps` you can count the operations of a flush \
+        and cut the power between any two of them.
         fault clear: disarm every fault.
         """,
-      arity: 1...2, completions: [.words(["dirsync-ignored", "sync-fails", "clear"]), .none]
+      arity: 1...2, completions: [.words(["dirsync-ignored", "sync-fails", "power-cut-after", "clear"]), .none]
     ) { shell, arguments in
-      switch try arguments.choice(0, ["dirsync-ignored", "sync-fails", "clear"]) {
+      switch try arguments.choice(0, ["dirsync-ignored", "sync-fails", "power-cut-after", "clear"]) {
+      case "power-cut-after":
+        guard arguments.count == 2 else { throw ShellError.usage(arguments.command) }
+        let n = try arguments.integer(1, "N", in: 0...1_000_000)
+        shell.fileSystem.schedulePowerCut(afterOperations: n)
+        shell.say("ok  the power goes after \(plural(n, "more file-system operation"))")
       case "dirsync-ignored":
         guard arguments.count == 1 else { throw ShellError.usage(arguments.command) }
         shell.fileSystem.ignoreDirectorySyncs()

@@ -11,18 +11,23 @@ import Chapter1WAL
 extension Shell {
   static let inspectionCommands: [Command] = [
     Command(
-      name: "show", usage: "show TOPIC", summary: "show engine state: wal, files, ...",
+      name: "show", usage: "show TOPIC [FILE]", summary: "show engine state: wal, files, ...",
       help: """
         show wal: the log being written (size, how much of it is synced, how many \
         records), then every record: offset, payload length, checksum, sequence \
         numbers and operations.
         show files: the same as `files`.
-        Later chapters add topics (memtable, sst, manifest, levels, ...); `help` \
-        in a chapter's shell lists the ones its engine has.
+        Later chapters add topics: memtable and stats (chapter 2), sst FILE and \
+        levels (chapter 3), ...; `help` in a chapter's shell lists the ones its \
+        engine has.
         """,
-      arity: 1...1, completions: [.none]  // the topics depend on the engine; see `completionModel`
+      arity: 1...2, completions: [.none, .databaseFile]  // the topics depend on the engine; see `completionModel`
     ) { shell, arguments in
       let topic = arguments.text(0)
+      let argument = arguments.count > 1 ? try shell.databaseFile(arguments.text(1)) : nil
+      guard (argument != nil) == (topic == "sst") else {
+        throw ShellError(topic == "sst" ? "usage: show sst FILE" : "usage: show \(topic) (it takes no FILE)")
+      }
       if topic == "files" {
         try shell.listFiles()
         return
@@ -31,7 +36,7 @@ extension Shell {
         let topics = (shell.engineDescriptor.showTopics + ["files"]).joined(separator: ", ")
         throw ShellError("unknown topic '\(topic)'; chapter \(shell.engineDescriptor.chapter) can show: \(topics)")
       }
-      for line in try shell.openEngineOrThrow.show(topic) { shell.say(line) }
+      for line in try shell.openEngineOrThrow.show(topic, argument: argument) { shell.say(line) }
     },
     Command(
       name: "files", usage: "files", summary: "list the database's files and what of them is durable",

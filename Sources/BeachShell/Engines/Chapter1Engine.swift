@@ -29,7 +29,7 @@
       return "last seq \(database.lastSequence), \(keys) key" + (keys == 1 ? "" : "s")
     }
 
-    func show(_ topic: String) throws -> [String] {
+    func show(_ topic: String, argument: String?) throws -> [String] {
       // Only "wal" is registered for this engine.
       try showLog(database.logStatus, fileName: database.logFileName, environment: environment)
     }

@@ -35,7 +35,7 @@
       "last seq \(database.lastSequence), \(plural(database.memtable.count, "entry", "entries")) in the memtable"
     }
 
-    func show(_ topic: String) throws -> [String] {
+    func show(_ topic: String, argument: String?) throws -> [String] {
       switch topic {
       case "memtable": showMemtable()
       case "stats": showStats()

@@ -4,6 +4,9 @@
 #if canImport(Chapter2Memtable)
   import Chapter2Memtable
 #endif
+#if canImport(Chapter3SSTable)
+  import Chapter3SSTable
+#endif
 
 /// The engines this build of the shell can run, one per chapter.
 ///
@@ -20,6 +23,9 @@ public enum EngineRegistry {
     #endif
     #if canImport(Chapter2Memtable)
       engines.append(Chapter2Engine.descriptor)
+    #endif
+    #if canImport(Chapter3SSTable)
+      engines.append(Chapter3Engine.descriptor)
     #endif
     return engines
   }()

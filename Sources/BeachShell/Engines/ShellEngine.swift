@@ -19,8 +19,14 @@ public protocol ShellEngine: AnyObject {
 
   /// The lines `show TOPIC` prints, for the topics this engine has.
   ///
-  /// - Parameter topic: a topic named in the engine's `EngineDescriptor`.
-  func show(_ topic: String) throws -> [String]
+  /// - Parameters:
+  ///   - topic: a topic named in the engine's `EngineDescriptor`.
+  ///   - argument: what the topic is about, for topics that take one
+  ///     (`show sst FILE`); `nil` otherwise.
+  func show(_ topic: String, argument: String?) throws -> [String]
+
+  /// Freezes the memtable and writes it to a table (engines with `.flush`).
+  func flush() throws
 
   /// Takes a snapshot; returns its id and sequence number. Engines with the
   /// `.snapshots` capability implement the four snapshot hooks.
@@ -37,6 +43,7 @@ public protocol ShellEngine: AnyObject {
 }
 
 extension ShellEngine {
+  public func flush() throws { throw ShellError("this engine has no tables to flush to (chapter 3 adds them)") }
   public func takeSnapshot() throws -> (id: Int, sequence: SequenceNumber) { throw ShellError.noSnapshots }
   public func releaseSnapshot(id: Int) throws -> (id: Int, sequence: SequenceNumber) { throw ShellError.noSnapshots }
   public func get(_ key: Bytes, snapshot id: Int) throws -> Bytes? { throw ShellError.noSnapshots }
@@ -62,6 +69,8 @@ public struct Capability: RawRepresentable, Hashable, Sendable, ExpressibleByStr
   public static let writeAheadLog: Capability = "wal"
   /// Snapshots: `snapshot`, `release`, and `@ID` on `get` and `scan`.
   public static let snapshots: Capability = "snapshots"
+  /// Tables on disk: `flush`, `show sst FILE`, `show levels`.
+  public static let flush: Capability = "flush"
 }
 
 /// Everything an engine is opened with.

@@ -1,9 +1,9 @@
 import Chapter1WAL
 
-/// `snapshot` and `release`: reading the past, from chapter 2 on. (`get` and
-/// `scan` take the `@ID` that names a snapshot.)
+/// `snapshot` and `release`: reading the past, from chapter 2 on (`get` and
+/// `scan` take the `@ID` that names a snapshot); `flush`, from chapter 3 on.
 extension Shell {
-  static let snapshotCommands: [Command] = [
+  static let engineCommands: [Command] = [
     Command(
       name: "snapshot", usage: "snapshot", summary: "take a snapshot; prints its id",
       help: """
@@ -27,6 +27,20 @@ extension Shell {
       guard let id = Int(text), id > 0 else { throw ShellError("ID must be a snapshot id like 1 or @1") }
       let (released, sequence) = try shell.openEngineOrThrow.releaseSnapshot(id: id)
       shell.say("ok  released snapshot \(released) (seq \(sequence))")
+    },
+    Command(
+      name: "flush", usage: "flush", summary: "write the memtable to a table now",
+      help: """
+        Freezes the memtable (writes go to a new memtable and a new log), writes \
+        it out as a sorted table under a temporary name, syncs it, renames it, \
+        syncs the directory, and only then retires the old log. The trace shows \
+        each step. A memtable that passes its size limit is flushed the same way \
+        without being asked.
+        """,
+      arity: 0...0, requires: .flush, needsDatabase: true
+    ) { shell, _ in
+      try shell.openEngineOrThrow.flush()
+      shell.say("ok  flushed")
     },
   ]
 }

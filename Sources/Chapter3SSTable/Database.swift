@@ -1,0 +1,496 @@
+import Chapter1WAL
+import Chapter2Memtable
+import Foundation
+
+/// Chapter 3's engine: the log, a memtable, and sorted tables on disk.
+///
+/// Chapter 2's memtable grows without bound and is rebuilt from the whole log
+/// at every open. This engine caps it: when the memtable passes
+/// `memtableSize`, it is *frozen* (it becomes the immutable memtable, read
+/// but never written), writes switch to a new, empty memtable and a new log,
+/// and a background thread writes the frozen memtable out as a table. Once
+/// the table is durable, the logs that fed the frozen memtable are retired.
+///
+/// The order of a flush is the point of the chapter; each step must be
+/// durable before the next begins:
+///
+/// 1. write the table under a temporary name (`000007.sst.tmp`);
+/// 2. `fsync` the table;
+/// 3. rename it to its published name (`000007.sst`);
+/// 4. `fsync` the directory, so that the name is durable;
+/// 5. only then remove the old logs.
+///
+/// Reads look in the active memtable, then the immutable one, then the
+/// tables newest first, and stop at the first version they find (a value or
+/// a tombstone). Scans merge all of them.
+///
+/// There is no manifest yet: at open, the set of tables is whatever
+/// published `.sst` names the directory holds, and log records already in a
+/// table (sequence numbers at or below the newest table's) are skipped.
+public final class Database: SnapshotStore, @unchecked Sendable {
+  /// Settings fixed at open.
+  public struct Options: Sendable {
+    public var maxRecordSize = LogFormat.defaultMaxRecordSize
+    public var createIfMissing = true
+    public var maxGroupBytes = 1 << 20
+    public var skipListSeed = SkipList.defaultSeed
+    /// A memtable using more arena bytes than this is frozen and flushed.
+    public var memtableSize = 4 << 20
+    /// How tables are built.
+    public var table = TableOptions()
+    /// Flush on a background thread (`true`), or inline in the write that
+    /// fills the memtable (`false`: deterministic, for the shell's notebooks).
+    public var backgroundFlush = true
+    /// A deliberate bug, for the crash test that must catch it: retire the
+    /// logs (durably) before the table's name is durable.
+    var retireLogsBeforePublishing = false
+
+    public init() {}
+  }
+
+  /// A frozen memtable and the logs that hold its writes.
+  private struct Frozen {
+    let memtable: Memtable
+    let logNumbers: [UInt64]
+  }
+
+  public let directory: String
+  public let options: Options
+  public let snapshots = SnapshotList()
+  private let fileSystem: any FileSystem
+  private let tracer: Tracer
+  private let commits: CommitQueue
+
+  /// Guards the state below; writers stalled on a busy flush wait on it.
+  private let lock = NSCondition()
+  private var active: Memtable
+  private var activeLog: LogWriter
+  /// Logs whose records are in `active` (more than one after a recovery).
+  private var activeLogNumbers: [UInt64]
+  private var immutable: Frozen?
+  /// Published tables, newest first.
+  private var tables: [TableReader]
+  private var nextFileNumber: UInt64
+  private var flushError: (any Error)?
+  private var isFlushing = false
+  private var isClosed = false
+  /// The memtable the current leader writes into (leader-only).
+  private var writing: Memtable?
+
+  private init(
+    directory: String, fileSystem: any FileSystem, options: Options, tracer: Tracer, active: Memtable,
+    activeLog: LogWriter, activeLogNumbers: [UInt64], tables: [TableReader], nextFileNumber: UInt64,
+    sequence: SequenceNumber
+  ) {
+    self.directory = directory
+    self.fileSystem = fileSystem
+    self.options = options
+    self.tracer = tracer
+    self.active = active
+    self.activeLog = activeLog
+    self.activeLogNumbers = activeLogNumbers
+    self.tables = tables
+    self.nextFileNumber = nextFileNumber
+    self.commits = CommitQueue(lastSequence: sequence, maxGroupBytes: options.maxGroupBytes)
+  }
+
+  // MARK: Opening and recovery
+
+  /// Opens the database: the published tables, then the logs replayed into a
+  /// memtable, skipping what the tables already hold.
+  public static func open(
+    directory: String, fileSystem: any FileSystem, options: Options = .init(), tracer: Tracer = .disabled
+  ) throws -> Database {
+    if !fileSystem.fileExists(directory) {
+      guard options.createIfMissing else {
+        throw FileSystemError(.notFound, operation: "open database", path: directory)
+      }
+      try fileSystem.createDirectory(directory)
+      try fileSystem.syncDirectory(splitPath(directory).directory)
+    }
+    let names = try fileSystem.listDirectory(directory)
+    var highestNumber: UInt64 = 0
+
+    // snippet: recovery-tables
+    // A table still under its temporary name was never published: its flush
+    // did not finish, and its log is still here. It goes.
+    for name in names where TableFileNames.isTemporary(name) {
+      try fileSystem.removeFile(joinPath(directory, name))
+      tracer(
+        .sstable, "remove", name, "never published",
+        why: "a crash interrupted its flush before the rename; the log still holds its writes")
+    }
+
+    var tables: [TableReader] = []
+    for number in names.compactMap(TableFileNames.tableNumber).sorted(by: >) {
+      let name = TableFileNames.table(number)
+      tables.append(
+        try TableReader.open(path: joinPath(directory, name), name: name, fileSystem: fileSystem, tracer: tracer))
+      highestNumber = max(highestNumber, number)
+    }
+    let inTables = tables.map(\.properties.largestSequence).max() ?? 0
+
+    let memtable = Memtable(seed: options.skipListSeed)
+    let logNumbers = names.compactMap(LogFormat.number(fromFileName:)).sorted()
+    var sequence = inTables
+    var previous: SequenceNumber?
+    var lastLogRecords = 0
+    for number in logNumbers {
+      let replayed = try LogRecovery.replay(
+        log: LogFormat.fileName(number: number), in: directory, fileSystem: fileSystem, after: previous,
+        maxRecordSize: options.maxRecordSize, tracer: tracer
+      ) { batch, first in
+        // Records already flushed to a table are skipped: a log is retired
+        // only after its table is durable, but a crash can come in between.
+        guard first + SequenceNumber(batch.count) - 1 > inTables else { return }
+        insert(batch, from: first, into: memtable)
+      }
+      if replayed.records > 0 { previous = replayed.lastSequence }
+      sequence = max(sequence, replayed.lastSequence)
+      lastLogRecords = replayed.records
+      highestNumber = max(highestNumber, number)
+    }
+
+    // end snippet
+
+    var nextFileNumber = highestNumber + 1
+    let log: LogWriter
+    var activeLogNumbers = logNumbers
+    if let last = logNumbers.last {
+      let name = LogFormat.fileName(number: last)
+      log = LogWriter(
+        file: try fileSystem.openWritable(joinPath(directory, name), mode: .append), name: name, number: last,
+        existingRecords: lastLogRecords, maxRecordSize: options.maxRecordSize)
+    } else {
+      log = try LogWriter.create(
+        number: nextFileNumber, in: directory, fileSystem: fileSystem, maxRecordSize: options.maxRecordSize,
+        tracer: tracer)
+      activeLogNumbers = [nextFileNumber]
+      nextFileNumber += 1
+    }
+    tracer(
+      .db, "open", "\(plural(tables.count, "table")), \(plural(memtable.count, "entry", "entries")) in memory",
+      "last seq \(sequence), appending to \(log.name)",
+      why: "tables hold what was flushed; the log replays what was not")
+    return Database(
+      directory: directory, fileSystem: fileSystem, options: options, tracer: tracer, active: memtable,
+      activeLog: log, activeLogNumbers: activeLogNumbers, tables: tables, nextFileNumber: nextFileNumber,
+      sequence: sequence)
+  }
+
+  // MARK: Writing
+
+  public func write(_ batch: WriteBatch, options: WriteOptions) throws -> SequenceNumber {
+    let encodedSize = batch.encodedSize
+    guard encodedSize <= self.options.maxRecordSize else {
+      throw LogWriter.Error.recordTooLarge(size: encodedSize, limit: self.options.maxRecordSize)
+    }
+    if batch.isEmpty { return lastSequence }
+    return try commits.commit(batch, sync: options.sync) { group in
+      let (memtable, log) = try makeRoomForWrite()
+      writing = memtable
+      try log.commit(group, tracer: tracer)
+    } apply: { commit in
+      Self.insert(commit.batch, from: commit.firstSequence, into: writing!)
+      traceInsert(commit, into: writing!)
+    }
+  }
+
+  // snippet: make-room
+  /// Called by the commit queue's leader before it writes: returns the
+  /// memtable and log to write to, freezing a full memtable first. If the
+  /// previous frozen memtable is still being flushed, waits: the first taste
+  /// of backpressure.
+  private func makeRoomForWrite() throws -> (Memtable, LogWriter) {
+    lock.lock()
+    defer { lock.unlock() }
+    var stalled = false
+    while true {
+      if let flushError { throw flushError }
+      if active.memoryUsage < options.memtableSize { return (active, activeLog) }
+      if immutable != nil {
+        if !stalled {
+          tracer(
+            .db, "stall", "writers wait", "the memtable is full and the previous one is still being flushed",
+            why: "memory is bounded: a third memtable would grow faster than the disk can take it")
+          stalled = true
+        }
+        lock.wait()
+        continue
+      }
+      try freezeLocked()
+      if options.backgroundFlush {
+        Thread.detachNewThread { [self] in try? flushImmutable() }
+      } else {
+        lock.unlock()
+        defer { lock.lock() }
+        try flushImmutable()
+      }
+    }
+  }
+  // end snippet
+
+  /// Moves the active memtable to the immutable slot and starts a new
+  /// memtable and a new log. REQUIRES: the lock; no frozen memtable; no
+  /// leader writing (called by the leader itself, or inside a barrier).
+  private func freezeLocked() throws {
+    let number = nextFileNumber
+    nextFileNumber += 1
+    let frozen = Frozen(memtable: active, logNumbers: activeLogNumbers)
+    let newLog = try LogWriter.create(
+      number: number, in: directory, fileSystem: fileSystem, maxRecordSize: options.maxRecordSize, tracer: tracer)
+    try? activeLog.close()  // every record in it is written; it is only read again by recovery
+    immutable = frozen
+    active = Memtable(seed: options.skipListSeed)
+    activeLog = newLog
+    activeLogNumbers = [number]
+    tracer(
+      .memtable, "freeze", plural(frozen.memtable.count, "entry", "entries") + " become immutable",
+      "new writes go to a new memtable and \(newLog.name)",
+      why: "the frozen memtable can be written out while new writes continue")
+  }
+
+  /// Writes the immutable memtable to a table, publishes it, and retires its
+  /// logs. Runs on the flush thread (or inline); never holds the lock during
+  /// I/O.
+  private func flushImmutable() throws {
+    lock.lock()
+    guard let frozen = immutable, !isFlushing else {
+      lock.unlock()
+      return
+    }
+    isFlushing = true
+    let number = nextFileNumber
+    nextFileNumber += 1
+    lock.unlock()
+
+    do {
+      if options.retireLogsBeforePublishing {
+        try retireLogs(frozen.logNumbers, savedIn: TableFileNames.temporary(number))
+        try fileSystem.syncDirectory(directory)
+      }
+      let table = try writeTable(frozen.memtable, number: number)
+      lock.lock()
+      tables.insert(table, at: 0)
+      immutable = nil
+      isFlushing = false
+      lock.broadcast()
+      lock.unlock()
+      if !options.retireLogsBeforePublishing { try retireLogs(frozen.logNumbers, savedIn: table.name) }
+    } catch {
+      lock.lock()
+      flushError = error
+      isFlushing = false
+      lock.broadcast()
+      lock.unlock()
+      tracer(
+        .db, "error", "flush failed", String(describing: error).replacingOccurrences(of: directory + "/", with: ""),
+        why: "writes are refused until the database is reopened")
+      throw error
+    }
+  }
+
+  // snippet: flush-table
+  /// Steps 1 to 4 of a flush: build, fsync, rename, fsync the directory.
+  private func writeTable(_ memtable: Memtable, number: UInt64) throws -> TableReader {
+    let temporary = TableFileNames.temporary(number)
+    let name = TableFileNames.table(number)
+    let file = try fileSystem.openWritable(joinPath(directory, temporary), mode: .createNew)
+    defer { try? file.close() }
+    let builder = TableBuilder(file: file, name: temporary, options: options.table, tracer: tracer)
+    var entries = memtable.list.makeIterator()
+    entries.seekToFirst()
+    while entries.isValid {
+      try builder.add(entries.key, value: entries.value)
+      entries.next()
+    }
+    let properties = try builder.finish()
+    try file.sync(.full)
+    tracer(
+      .fs, "fsync", temporary, "\(properties.entryCount) entries, \(file.size) B durable",
+      why: "the table's bytes must be on disk before any name points at them")
+    try fileSystem.rename(joinPath(directory, temporary), to: joinPath(directory, name))
+    tracer(.fs, "rename", "\(temporary) → \(name)", why: "publishing under the final name is atomic")
+    try fileSystem.syncDirectory(directory)
+    tracer(
+      .fs, "dirsync", "database directory", "\(name) is now a durable name",
+      why: "until the rename is durable, a power cut could bring back a directory without the table")
+    return try TableReader.open(path: joinPath(directory, name), name: name, fileSystem: fileSystem, tracer: tracer)
+  }
+  // end snippet
+
+  /// Step 5: the table is durable, so the logs that fed it can go.
+  private func retireLogs(_ numbers: [UInt64], savedIn table: String) throws {
+    for number in numbers {
+      let name = LogFormat.fileName(number: number)
+      try fileSystem.removeFile(joinPath(directory, name))
+      tracer(
+        .wal, "retire", name, "its records are all in \(table)",
+        why: "only now is the log unneeded; had it gone before the table was durable, a crash could lose writes")
+    }
+  }
+
+  /// Freezes the active memtable (if it holds anything) and flushes it now,
+  /// in the commit queue's order, so no leader is writing meanwhile.
+  public func flush() throws {
+    try commits.barrier {
+      lock.lock()
+      while immutable != nil && flushError == nil { lock.wait() }
+      if let flushError {
+        lock.unlock()
+        throw flushError
+      }
+      guard active.count > 0 else {
+        lock.unlock()
+        tracer(.memtable, "flush", "nothing to flush", "the memtable is empty")
+        return
+      }
+      do {
+        try freezeLocked()
+      } catch {
+        lock.unlock()
+        throw error
+      }
+      lock.unlock()
+      try flushImmutable()
+    }
+  }
+
+  /// Inserts each operation of a batch with its own sequence number.
+  private static func insert(_ batch: WriteBatch, from first: SequenceNumber, into memtable: Memtable) {
+    for (index, operation) in batch.operations.enumerated() {
+      let sequence = first + SequenceNumber(index)
+      switch operation {
+      case .put(let key, let value): memtable.add(sequence: sequence, kind: .value, key: key, value: value)
+      case .delete(let key): memtable.add(sequence: sequence, kind: .deletion, key: key, value: [])
+      }
+    }
+  }
+
+  private func traceInsert(_ commit: CommitQueue.Commit, into memtable: Memtable) {
+    guard tracer.isEnabled else { return }
+    for (index, operation) in commit.batch.operations.enumerated() {
+      let kind: ValueKind = if case .put = operation { .value } else { .deletion }
+      tracer(
+        .memtable, "insert", "\(printable(operation.key)) #\(commit.firstSequence + SequenceNumber(index)) \(kind)",
+        "\(plural(memtable.count, "entry", "entries")), \(formatBytes(memtable.memoryUsage)) of "
+          + "\(formatBytes(options.memtableSize)) before a flush")
+    }
+  }
+
+  // MARK: Reading
+
+  /// The memtables and tables a read consults, newest first.
+  private func sources() -> (memtables: [Memtable], tables: [TableReader]) {
+    lock.lock()
+    defer { lock.unlock() }
+    return ([active] + (immutable.map { [$0.memtable] } ?? []), tables)
+  }
+
+  public func get(_ key: Bytes) throws -> Bytes? { try get(key, atSequence: commits.lastSequence) }
+
+  public func get(_ key: Bytes, at snapshot: SnapshotList.Snapshot) throws -> Bytes? {
+    try get(key, atSequence: snapshot.sequence)
+  }
+
+  // snippet: database-get
+  private func get(_ key: Bytes, atSequence sequence: SequenceNumber) throws -> Bytes? {
+    let (memtables, tables) = sources()
+    for memtable in memtables {
+      switch memtable.get(key, snapshot: sequence) {
+      case .found(let value): return value
+      case .deleted: return nil
+      case .notFound: continue
+      }
+    }
+    for table in tables {
+      switch try table.get(key, snapshot: sequence).result {
+      case .found(let value): return value
+      case .deleted: return nil
+      case .notFound: continue
+      }
+    }
+    return nil
+  }
+  // end snippet
+
+  public func scan(from: Bytes?, to: Bytes?) throws -> [KeyValuePair] {
+    try scan(from: from, to: to, atSequence: commits.lastSequence)
+  }
+
+  public func scan(from: Bytes?, to: Bytes?, at snapshot: SnapshotList.Snapshot) throws -> [KeyValuePair] {
+    try scan(from: from, to: to, atSequence: snapshot.sequence)
+  }
+
+  private func scan(from: Bytes?, to: Bytes?, atSequence sequence: SequenceNumber) throws -> [KeyValuePair] {
+    var iterator = try makeIterator(atSequence: sequence)
+    if let from { try iterator.seek(from) } else { try iterator.seekToFirst() }
+    var result: [KeyValuePair] = []
+    while iterator.isValid {
+      if let to, compareBytes(iterator.key, to) >= 0 { break }
+      result.append(KeyValuePair(key: iterator.key, value: iterator.value))
+      try iterator.next()
+    }
+    return result
+  }
+
+  /// A merged iterator over every memtable and table, at a sequence number.
+  public func makeIterator(atSequence sequence: SequenceNumber) throws -> DatabaseIterator {
+    let (memtables, tables) = sources()
+    var iterators: [any InternalIterator] = memtables.map { $0.list.makeIterator() }
+    iterators += tables.map { $0.makeIterator() }
+    return DatabaseIterator(merging: iterators, snapshot: sequence)
+  }
+
+  // MARK: Snapshots
+
+  public func snapshot() -> SnapshotList.Snapshot { snapshots.acquire(at: commits.lastSequence) }
+
+  @discardableResult
+  public func release(_ snapshot: SnapshotList.Snapshot) -> Bool { snapshots.release(snapshot) }
+
+  public func snapshot(id: Int) -> SnapshotList.Snapshot? { snapshots.snapshot(id: id) }
+
+  // MARK: Inspection
+
+  public var lastSequence: SequenceNumber { commits.lastSequence }
+
+  /// Published tables, newest first.
+  public var tableReaders: [TableReader] {
+    lock.lock()
+    defer { lock.unlock() }
+    return tables
+  }
+
+  /// The active memtable and, while a flush runs, the frozen one.
+  public var memtables: (active: Memtable, immutable: Memtable?) {
+    lock.lock()
+    defer { lock.unlock() }
+    return (active, immutable?.memtable)
+  }
+
+  /// The log being written.
+  public var logStatus: (name: String, status: LogWriter.Status) {
+    lock.lock()
+    defer { lock.unlock() }
+    return (activeLog.name, activeLog.status)
+  }
+
+  /// Waits until no flush is running (tests and the shell).
+  public func waitForFlush() {
+    lock.lock()
+    defer { lock.unlock() }
+    while immutable != nil && flushError == nil { lock.wait() }
+  }
+
+  /// Waits for a running flush, then closes the log.
+  public func close() throws {
+    waitForFlush()
+    commits.close()
+    lock.lock()
+    defer { lock.unlock() }
+    guard !isClosed else { return }
+    isClosed = true
+    try activeLog.close()
+  }
+}

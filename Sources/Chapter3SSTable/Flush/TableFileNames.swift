@@ -1,0 +1,26 @@
+/// Names of the files a chapter 3 database keeps: `000007.sst` for a table,
+/// `000007.sst.tmp` while it is being written, `000008.log` for a log. Logs
+/// and tables share one counter, so a number names exactly one file.
+public enum TableFileNames {
+  /// `000007.sst`.
+  public static func table(_ number: UInt64) -> String { padded(number) + ".sst" }
+
+  /// `000007.sst.tmp`: a table not yet published.
+  public static func temporary(_ number: UInt64) -> String { table(number) + ".tmp" }
+
+  /// The number of a published table's name, or `nil`.
+  public static func tableNumber(_ name: String) -> UInt64? {
+    guard name.hasSuffix(".sst") else { return nil }
+    let stem = name.dropLast(4)
+    guard !stem.isEmpty, stem.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+    return UInt64(stem)
+  }
+
+  /// Whether `name` is a table that was never published (a crash mid-flush).
+  public static func isTemporary(_ name: String) -> Bool { name.hasSuffix(".sst.tmp") }
+
+  private static func padded(_ number: UInt64) -> String {
+    let digits = String(number)
+    return String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+  }
+}

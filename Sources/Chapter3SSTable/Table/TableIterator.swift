@@ -1,0 +1,187 @@
+import Chapter1WAL
+import Chapter2Memtable
+
+/// A position in a table: which data block, and where in it.
+///
+/// A two-level iterator, as LevelDB calls it: the index (in memory) says
+/// which block comes next, and a `BlockIterator` walks inside the block
+/// read from the file. Moving within a block costs nothing but decoding;
+/// crossing into the next block reads it (one `ReadableFile.read`, counted
+/// in `TableReader.blocksRead`). A full scan therefore reads every data
+/// block once, in file order.
+///
+/// As it leaves a block, the iterator checks that the block's last key is
+/// the key the index holds for it. Together with the checksums this means
+/// a scan notices a block that is intact but not the one the index meant
+/// (an index pointing at the wrong place), instead of returning its
+/// entries as if they belonged there.
+///
+/// Any failure leaves the iterator invalid and throws a `TableError`
+/// naming the file and the block.
+public struct TableIterator: InternalIterator, Sendable {
+  /// The table being read.
+  public let table: TableReader
+  /// The current data block's number; `table.dataBlockCount` when invalid.
+  public private(set) var blockNumber: Int
+  private var block: BlockIterator?
+  private var current: InternalKey?
+
+  init(table: TableReader) {
+    self.table = table
+    self.blockNumber = table.dataBlockCount
+  }
+
+  /// Whether the iterator is at an entry.
+  public var isValid: Bool { current != nil }
+
+  /// The current entry's internal key. REQUIRES: `isValid`.
+  public var key: InternalKey {
+    guard let current else { preconditionFailure("TableIterator.key on an invalid iterator") }
+    return current
+  }
+
+  /// The current entry's value (empty for a tombstone). REQUIRES: `isValid`.
+  public var value: Bytes {
+    guard let block, current != nil else { preconditionFailure("TableIterator.value on an invalid iterator") }
+    return block.value
+  }
+
+  /// Moves to the first entry of the table.
+  public mutating func seekToFirst() throws(TableError) {
+    try enter(0) { (iterator) throws(BlockCorruption) in try iterator.seekToFirst() }
+  }
+
+  /// Moves to the last entry of the table.
+  public mutating func seekToLast() throws(TableError) {
+    try enter(table.dataBlockCount - 1) { (iterator) throws(BlockCorruption) in try iterator.seekToLast() }
+    try checkBlockEndsAtIndexKey()
+  }
+
+  /// Moves to the first entry at or after `target`, or invalid if there is
+  /// none.
+  ///
+  /// - Complexity: a binary search in the index, one block read, a seek in
+  ///   the block.
+  public mutating func seek(_ target: InternalKey) throws(TableError) {
+    let sequence = min(target.sequence, InternalKeyEncoding.maxSequence)
+    let encoded = InternalKeyEncoding.encode(InternalKey(target.userKey, sequence: sequence, kind: target.kind))
+    let number = table.firstBlock(atOrAfter: encoded)
+    guard number < table.dataBlockCount else {
+      invalidate()
+      return
+    }
+    try enter(number) { (iterator) throws(BlockCorruption) in try iterator.seek(encoded) }
+  }
+
+  /// Moves to the next entry, reading the next block when this one ends.
+  /// REQUIRES: `isValid`.
+  public mutating func next() throws(TableError) {
+    precondition(isValid, "TableIterator.next() on an invalid iterator")
+    try step { (iterator) throws(BlockCorruption) in try iterator.next() }
+    if block?.isValid == true { return try settle() }
+    // Off the end of this block: it must have ended with its index key.
+    try checkBlockEndsAtIndexKey(lastKey: current)
+    let following = blockNumber + 1
+    guard following < table.dataBlockCount else {
+      invalidate()
+      return
+    }
+    try enter(following) { (iterator) throws(BlockCorruption) in try iterator.seekToFirst() }
+  }
+
+  /// Moves to the previous entry, reading the previous block when this one
+  /// is exhausted. REQUIRES: `isValid`.
+  public mutating func prev() throws(TableError) {
+    precondition(isValid, "TableIterator.prev() on an invalid iterator")
+    try step { (iterator) throws(BlockCorruption) in try iterator.prev() }
+    if block?.isValid == true { return try settle() }
+    let preceding = blockNumber - 1
+    guard preceding >= 0 else {
+      invalidate()
+      return
+    }
+    try enter(preceding) { (iterator) throws(BlockCorruption) in try iterator.seekToLast() }
+    try checkBlockEndsAtIndexKey()
+  }
+
+  /// Reads block `number`, positions in it with `position`, and settles.
+  /// A data block always has entries (the builder writes no empty one), so
+  /// landing nowhere is damage.
+  private mutating func enter(
+    _ number: Int, _ position: (inout BlockIterator) throws(BlockCorruption) -> Void
+  ) throws(TableError) {
+    do throws(TableError) {
+      let data = try table.readDataBlock(number)
+      table.tracer(
+        .sstable, "read", table.name,
+        "block \(number) @ \(table.blockHandles[number].offset), \(table.blockHandles[number].size) B (iterator)",
+        why: "the iterator moved into block \(number); blocks are read one at a time, as the scan reaches them")
+      blockNumber = number
+      var iterator = data.makeIterator(.internalKey)
+      do throws(BlockCorruption) {
+        try position(&iterator)
+      } catch {
+        throw table.corruption(inBlock: number, error)
+      }
+      block = iterator
+      guard iterator.isValid else {
+        throw table.corruption(inBlock: number, BlockCorruption(offset: 0, "block ends before its index key"))
+      }
+      try settle()
+    } catch {
+      invalidate()
+      throw error
+    }
+  }
+
+  /// Moves within the current block, in place (a copy would share the
+  /// key buffer and make every step copy it).
+  private mutating func step(_ move: (inout BlockIterator) throws(BlockCorruption) -> Void) throws(TableError) {
+    guard block != nil else { return }
+    do throws(BlockCorruption) {
+      try move(&block!)
+    } catch {
+      let number = blockNumber
+      invalidate()
+      throw table.corruption(inBlock: number, error)
+    }
+  }
+
+  /// Decodes the block iterator's current key into `current`, checking it.
+  private mutating func settle() throws(TableError) {
+    guard let iterator = block, iterator.isValid else {
+      current = nil
+      return
+    }
+    if let problem = iterator.withUnsafeKey({ InternalKeyEncoding.problem($0) }) {
+      let number = blockNumber
+      invalidate()
+      throw table.corruption(inBlock: number, BlockCorruption(offset: iterator.entryOffset, problem))
+    }
+    current = InternalKeyEncoding.decodeUnchecked(iterator.key)
+  }
+
+  /// Checks that the current block's last key (the current key, or
+  /// `lastKey` once the block iterator has run off its end) is the key the
+  /// index holds for the block.
+  private mutating func checkBlockEndsAtIndexKey(lastKey: InternalKey? = nil) throws(TableError) {
+    guard let last = lastKey ?? current else { return }
+    guard InternalKeyEncoding.encode(last) == table.indexKeys[blockNumber] else {
+      let number = blockNumber
+      let handle = table.blockHandles[number]
+      invalidate()
+      throw table.corruption(
+        inBlock: number,
+        BlockCorruption(
+          offset: handle.size,
+          "block ends with \(last) but the index says its last key is "
+            + "\(InternalKeyEncoding.decodeUnchecked(table.indexKeys[number]))"))
+    }
+  }
+
+  private mutating func invalidate() {
+    block = nil
+    current = nil
+    blockNumber = table.dataBlockCount
+  }
+}
