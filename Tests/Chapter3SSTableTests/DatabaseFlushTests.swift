@@ -1,6 +1,8 @@
 import Chapter1WAL
 import Chapter2Memtable
+import Foundation
 import PropertyBased
+import Synchronization
 import TestSupport
 import Testing
 
@@ -66,6 +68,81 @@ import Testing
       for k in 0..<50 { #expect(try reopened.get(Bytes(utf8: "k\(k)")) == Bytes(utf8: "v\(250 + k)")) }
       #expect(reopened.lastSequence == 300)
     }
+  }
+
+  /// Writers fill memtables faster than a background flush empties them:
+  /// some writer must stall (and the trace says so), readers running
+  /// alongside always see a consistent database, and nothing is lost.
+  @Test func writersStallWhileAFlushRunsAndReadersCarryOn() throws {
+    let recorder = TraceRecorder()
+    let db = try Chapter3SSTable.Database.open(
+      directory: "/db", fileSystem: MemoryFileSystem(), options: Self.options(memtableSize: 512, background: true),
+      tracer: recorder.tracer())
+    let done = Mutex(false)
+    let readerProblems = Mutex<[String]>([])
+    let reader = Thread {
+      while !done.withLock({ $0 }) {
+        do {
+          // Every scan sees each key at most once, in order, with a value
+          // some write actually wrote.
+          let entries = try db.scan()
+          let keys = entries.map(\.key)
+          if keys != keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) || Set(keys).count != keys.count {
+            readerProblems.withLock { $0.append("unsorted or duplicated scan") }
+          }
+        } catch {
+          readerProblems.withLock { $0.append("\(error)") }
+        }
+      }
+    }
+    reader.start()
+    DispatchQueue.concurrentPerform(iterations: 4) { writer in
+      for i in 0..<150 { _ = try? db.put(Bytes(utf8: "w\(writer)-\(i % 40)"), Bytes(utf8: "\(i)")) }
+    }
+    done.withLock { $0 = true }
+    db.waitForFlush()
+    #expect(readerProblems.withLock { $0 }.isEmpty)
+    #expect(db.lastSequence == 600)
+    for writer in 0..<4 {
+      for k in 0..<40 {
+        #expect(try db.get(Bytes(utf8: "w\(writer)-\(k)")) == Bytes(utf8: "\(k + 40 * ((149 - k) / 40))"))
+      }
+    }
+    #expect(db.tableReaders.count > 5)
+  }
+
+  /// A flush held up in its table's fsync: the next full memtable makes the
+  /// writer wait (and say so in the trace) until the flush finishes.
+  @Test func aWriterWaitsWhenTheImmutableMemtableIsStillBeingFlushed() throws {
+    let fs = SlowTableSyncFileSystem()
+    let recorder = TraceRecorder()
+    let db = try Chapter3SSTable.Database.open(
+      directory: "/db", fileSystem: fs, options: Self.options(memtableSize: 300, background: true),
+      tracer: recorder.tracer())
+    let writer = Thread {
+      for i in 0..<40 { _ = try? db.put(Bytes(utf8: "key\(i)"), Bytes(utf8: "value\(i)")) }
+    }
+    writer.start()
+    // The first flush gets stuck in its table's fsync; then the writer fills
+    // the next memtable and must wait. (Bounded: a broken engine fails the
+    // test instead of hanging it.)
+    #expect(fs.syncStarted.wait(timeout: .now() + 60) == .success)
+    var waited = 0
+    while !recorder.events.contains(where: { $0.action == "stall" }) && waited < 60_000 {
+      usleep(1000)
+      waited += 1
+    }
+    #expect(recorder.events.contains { $0.action == "stall" }, "the writer never waited for the flush")
+    #expect(db.lastSequence < 40, "the writer must be waiting, not finished")
+    fs.release.signal()
+    fs.releaseAll()
+    waited = 0
+    while db.lastSequence < 40 && waited < 60_000 {
+      usleep(1000)
+      waited += 1
+    }
+    db.waitForFlush()
+    for i in 0..<40 { #expect(try db.get(Bytes(utf8: "key\(i)")) == Bytes(utf8: "value\(i)")) }
   }
 
   @Test func snapshotsSeeThroughFlushes() throws {
@@ -152,6 +229,52 @@ import Testing
     func flush() throws { try db.flush() }
     func checkInvariants() throws {
       try db.memtables.active.checkInvariants()
+    }
+  }
+}
+
+/// Memory file system whose table syncs wait for the test: the first one
+/// signals `syncStarted` and blocks until `release`; after `releaseAll`, none
+/// blocks.
+final class SlowTableSyncFileSystem: FileSystem, @unchecked Sendable {
+  let base = MemoryFileSystem()
+  let syncStarted = DispatchSemaphore(value: 0)
+  let release = DispatchSemaphore(value: 0)
+  let blocking = Mutex(true)
+
+  func releaseAll() { blocking.withLock { $0 = false } }
+
+  func createDirectory(_ path: String) throws(FileSystemError) { try base.createDirectory(path) }
+  func fileExists(_ path: String) -> Bool { base.fileExists(path) }
+  func listDirectory(_ path: String) throws(FileSystemError) -> [String] { try base.listDirectory(path) }
+  func fileSize(_ path: String) throws(FileSystemError) -> Int { try base.fileSize(path) }
+  func openReadable(_ path: String) throws(FileSystemError) -> any ReadableFile { try base.openReadable(path) }
+  func rename(_ from: String, to: String) throws(FileSystemError) { try base.rename(from, to: to) }
+  func removeFile(_ path: String) throws(FileSystemError) { try base.removeFile(path) }
+  func truncateFile(_ path: String, to size: Int) throws(FileSystemError) { try base.truncateFile(path, to: size) }
+  func syncDirectory(_ path: String) throws(FileSystemError) { try base.syncDirectory(path) }
+  func openWritable(_ path: String, mode: OpenMode) throws(FileSystemError) -> any WritableFile {
+    let file = try base.openWritable(path, mode: mode)
+    return path.hasSuffix(".sst.tmp") ? Slow(file: file, owner: self) : file
+  }
+
+  final class Slow: WritableFile {
+    let file: any WritableFile
+    let owner: SlowTableSyncFileSystem
+    init(file: any WritableFile, owner: SlowTableSyncFileSystem) {
+      self.file = file
+      self.owner = owner
+    }
+    var path: String { file.path }
+    var size: Int { file.size }
+    func append(_ bytes: UnsafeRawBufferPointer) throws(FileSystemError) { try file.append(bytes) }
+    func close() throws(FileSystemError) { try file.close() }
+    func sync(_ kind: SyncKind) throws(FileSystemError) {
+      if owner.blocking.withLock({ $0 }) {
+        owner.syncStarted.signal()
+        owner.release.wait()
+      }
+      try file.sync(kind)
     }
   }
 }
