@@ -85,14 +85,7 @@ public final class Database: KeyValueStore, @unchecked Sendable {
   public static func open(
     directory: String, fileSystem: any FileSystem, options: Options = .init(), tracer: Tracer = .disabled
   ) throws -> Database {
-    if !fileSystem.fileExists(directory) {
-      guard options.createIfMissing else {
-        throw FileSystemError(.notFound, operation: "open database", path: directory)
-      }
-      try fileSystem.createDirectory(directory)
-      // The new directory's own name lives in its parent.
-      try fileSystem.syncDirectory(splitPath(directory).directory)
-    }
+    try fileSystem.prepareDatabaseDirectory(directory, create: options.createIfMissing)
     let logNumbers = try fileSystem.listDirectory(directory).compactMap(LogFormat.number(fromFileName:)).sorted()
 
     var map = OrderedMap()
@@ -115,10 +108,9 @@ public final class Database: KeyValueStore, @unchecked Sendable {
 
     let log: LogWriter
     if let last = logNumbers.last {
-      let name = LogFormat.fileName(number: last)
-      let file = try fileSystem.openWritable(joinPath(directory, name), mode: .append)
-      log = LogWriter(
-        file: file, name: name, number: last, existingRecords: lastLogRecords, maxRecordSize: options.maxRecordSize)
+      log = try LogWriter.resume(
+        number: last, records: lastLogRecords, in: directory, fileSystem: fileSystem,
+        maxRecordSize: options.maxRecordSize)
     } else {
       log = try LogWriter.create(
         number: 1, in: directory, fileSystem: fileSystem, maxRecordSize: options.maxRecordSize, tracer: tracer)

@@ -101,13 +101,7 @@ public final class Database: SnapshotStore, @unchecked Sendable {
   public static func open(
     directory: String, fileSystem: any FileSystem, options: Options = .init(), tracer: Tracer = .disabled
   ) throws -> Database {
-    if !fileSystem.fileExists(directory) {
-      guard options.createIfMissing else {
-        throw FileSystemError(.notFound, operation: "open database", path: directory)
-      }
-      try fileSystem.createDirectory(directory)
-      try fileSystem.syncDirectory(splitPath(directory).directory)
-    }
+    try fileSystem.prepareDatabaseDirectory(directory, create: options.createIfMissing)
     let names = try fileSystem.listDirectory(directory)
     var highestNumber: UInt64 = 0
 
@@ -157,10 +151,9 @@ public final class Database: SnapshotStore, @unchecked Sendable {
     let log: LogWriter
     var activeLogNumbers = logNumbers
     if let last = logNumbers.last {
-      let name = LogFormat.fileName(number: last)
-      log = LogWriter(
-        file: try fileSystem.openWritable(joinPath(directory, name), mode: .append), name: name, number: last,
-        existingRecords: lastLogRecords, maxRecordSize: options.maxRecordSize)
+      log = try LogWriter.resume(
+        number: last, records: lastLogRecords, in: directory, fileSystem: fileSystem,
+        maxRecordSize: options.maxRecordSize)
     } else {
       log = try LogWriter.create(
         number: nextFileNumber, in: directory, fileSystem: fileSystem, maxRecordSize: options.maxRecordSize,

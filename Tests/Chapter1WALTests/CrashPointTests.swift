@@ -43,26 +43,7 @@ import Testing
   @Test func missingDirectorySyncIsCaught() throws {
     let workload = Workload(seed: 1, count: 5)
     let (_, failures) = try Self.enumerate(
-      workload, modes: [.dropUnsynced], wrap: { SkipsDirectorySync(wrapping: $0) })
+      workload, modes: [.dropUnsynced], wrap: { HookedFileSystem(wrapping: $0, skipsDirectorySyncs: true) })
     #expect(!failures.isEmpty, "a missing directory fsync must lose an acknowledged write at some crash point")
   }
-}
-
-/// A file system that forgets to sync directories: the bug the crash-point
-/// test must catch.
-final class SkipsDirectorySync: FileSystem, @unchecked Sendable {
-  let base: any FileSystem
-  init(wrapping base: any FileSystem) { self.base = base }
-  func createDirectory(_ path: String) throws(FileSystemError) { try base.createDirectory(path) }
-  func fileExists(_ path: String) -> Bool { base.fileExists(path) }
-  func listDirectory(_ path: String) throws(FileSystemError) -> [String] { try base.listDirectory(path) }
-  func fileSize(_ path: String) throws(FileSystemError) -> Int { try base.fileSize(path) }
-  func openWritable(_ path: String, mode: OpenMode) throws(FileSystemError) -> any WritableFile {
-    try base.openWritable(path, mode: mode)
-  }
-  func openReadable(_ path: String) throws(FileSystemError) -> any ReadableFile { try base.openReadable(path) }
-  func rename(_ from: String, to: String) throws(FileSystemError) { try base.rename(from, to: to) }
-  func removeFile(_ path: String) throws(FileSystemError) { try base.removeFile(path) }
-  func truncateFile(_ path: String, to size: Int) throws(FileSystemError) { try base.truncateFile(path, to: size) }
-  func syncDirectory(_ path: String) throws(FileSystemError) {}
 }

@@ -1,53 +1,27 @@
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import Chapter1WAL
 
-/// A file system whose first file sync blocks until the test opens a gate,
-/// so the test can line writers up behind a leader that is stuck in fsync.
-final class GatedFileSystem: FileSystem, @unchecked Sendable {
-  let base = MemoryFileSystem()
+/// The first file sync after `armed` is set blocks until the test opens
+/// `gate`, so the test can line writers up behind a leader stuck in fsync.
+final class SyncGate: Sendable {
   let entered = DispatchSemaphore(value: 0)
   let gate = DispatchSemaphore(value: 0)
   let armed = Mutex(false)
 
   func arm() { armed.withLock { $0 = true } }
 
-  func createDirectory(_ path: String) throws(FileSystemError) { try base.createDirectory(path) }
-  func fileExists(_ path: String) -> Bool { base.fileExists(path) }
-  func listDirectory(_ path: String) throws(FileSystemError) -> [String] { try base.listDirectory(path) }
-  func fileSize(_ path: String) throws(FileSystemError) -> Int { try base.fileSize(path) }
-  func openReadable(_ path: String) throws(FileSystemError) -> any ReadableFile { try base.openReadable(path) }
-  func rename(_ from: String, to: String) throws(FileSystemError) { try base.rename(from, to: to) }
-  func removeFile(_ path: String) throws(FileSystemError) { try base.removeFile(path) }
-  func truncateFile(_ path: String, to size: Int) throws(FileSystemError) { try base.truncateFile(path, to: size) }
-  func syncDirectory(_ path: String) throws(FileSystemError) { try base.syncDirectory(path) }
-  func openWritable(_ path: String, mode: OpenMode) throws(FileSystemError) -> any WritableFile {
-    Gated(file: try base.openWritable(path, mode: mode), owner: self)
-  }
-
-  final class Gated: WritableFile {
-    let file: any WritableFile
-    let owner: GatedFileSystem
-    init(file: any WritableFile, owner: GatedFileSystem) {
-      self.file = file
-      self.owner = owner
+  func beforeSync(_ path: String) {
+    let wait = armed.withLock { armed in
+      defer { armed = false }
+      return armed
     }
-    var path: String { file.path }
-    var size: Int { file.size }
-    func append(_ bytes: UnsafeRawBufferPointer) throws(FileSystemError) { try file.append(bytes) }
-    func close() throws(FileSystemError) { try file.close() }
-    func sync(_ kind: SyncKind) throws(FileSystemError) {
-      let wait = owner.armed.withLock { armed in
-        defer { armed = false }
-        return armed
-      }
-      if wait {
-        owner.entered.signal()
-        owner.gate.wait()
-      }
-      try file.sync(kind)
+    if wait {
+      entered.signal()
+      gate.wait()
     }
   }
 }
@@ -56,9 +30,10 @@ final class GatedFileSystem: FileSystem, @unchecked Sendable {
   /// While a leader is inside fsync, seven more writers queue up. When the
   /// fsync returns, the next leader writes all seven with one more fsync.
   @Test func oneSyncServesEveryBatchQueuedBehindIt() throws {
-    let fs = GatedFileSystem()
+    let sync = SyncGate()
+    let fs = HookedFileSystem(wrapping: MemoryFileSystem()) { sync.beforeSync($0) }
     let db = try Database.open(directory: "/db", fileSystem: fs)
-    fs.arm()
+    sync.arm()
     let group = DispatchGroup()
     let firstWriter = DispatchQueue(label: "writer-0")
     group.enter()
@@ -66,7 +41,7 @@ final class GatedFileSystem: FileSystem, @unchecked Sendable {
       _ = try? db.put(Bytes(utf8: "w0"), Bytes(utf8: "x"))
       group.leave()
     }
-    fs.entered.wait()  // the first leader is now blocked in fsync
+    sync.entered.wait()  // the first leader is now blocked in fsync
     for i in 1...7 {
       group.enter()
       Thread.detachNewThread {
@@ -75,7 +50,7 @@ final class GatedFileSystem: FileSystem, @unchecked Sendable {
       }
     }
     while db.queuedWrites < 8 { usleep(1000) }
-    fs.gate.signal()
+    sync.gate.signal()
     group.wait()
 
     #expect(db.stats.batches == 8)

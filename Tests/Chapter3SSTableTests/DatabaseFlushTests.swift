@@ -114,7 +114,8 @@ import Testing
   /// A flush held up in its table's fsync: the next full memtable makes the
   /// writer wait (and say so in the trace) until the flush finishes.
   @Test func aWriterWaitsWhenTheImmutableMemtableIsStillBeingFlushed() throws {
-    let fs = SlowTableSyncFileSystem()
+    let gate = TableSyncGate()
+    let fs = HookedFileSystem(wrapping: MemoryFileSystem()) { gate.beforeSync($0) }
     let recorder = TraceRecorder()
     let db = try Chapter3SSTable.Database.open(
       directory: "/db", fileSystem: fs, options: Self.options(memtableSize: 300, background: true),
@@ -126,7 +127,7 @@ import Testing
     // The first flush gets stuck in its table's fsync; then the writer fills
     // the next memtable and must wait. (Bounded: a broken engine fails the
     // test instead of hanging it.)
-    #expect(fs.syncStarted.wait(timeout: .now() + 60) == .success)
+    #expect(gate.syncStarted.wait(timeout: .now() + 60) == .success)
     var waited = 0
     while !recorder.events.contains(where: { $0.action == "stall" }) && waited < 60_000 {
       usleep(1000)
@@ -134,8 +135,8 @@ import Testing
     }
     #expect(recorder.events.contains { $0.action == "stall" }, "the writer never waited for the flush")
     #expect(db.lastSequence < 40, "the writer must be waiting, not finished")
-    fs.release.signal()
-    fs.releaseAll()
+    gate.releaseAll()
+    gate.release.signal()
     waited = 0
     while db.lastSequence < 40 && waited < 60_000 {
       usleep(1000)
@@ -233,48 +234,18 @@ import Testing
   }
 }
 
-/// Memory file system whose table syncs wait for the test: the first one
-/// signals `syncStarted` and blocks until `release`; after `releaseAll`, none
-/// blocks.
-final class SlowTableSyncFileSystem: FileSystem, @unchecked Sendable {
-  let base = MemoryFileSystem()
+/// Holds up table syncs: the first one signals `syncStarted` and blocks until
+/// `release`; after `releaseAll`, none blocks.
+final class TableSyncGate: Sendable {
   let syncStarted = DispatchSemaphore(value: 0)
   let release = DispatchSemaphore(value: 0)
   let blocking = Mutex(true)
 
   func releaseAll() { blocking.withLock { $0 = false } }
 
-  func createDirectory(_ path: String) throws(FileSystemError) { try base.createDirectory(path) }
-  func fileExists(_ path: String) -> Bool { base.fileExists(path) }
-  func listDirectory(_ path: String) throws(FileSystemError) -> [String] { try base.listDirectory(path) }
-  func fileSize(_ path: String) throws(FileSystemError) -> Int { try base.fileSize(path) }
-  func openReadable(_ path: String) throws(FileSystemError) -> any ReadableFile { try base.openReadable(path) }
-  func rename(_ from: String, to: String) throws(FileSystemError) { try base.rename(from, to: to) }
-  func removeFile(_ path: String) throws(FileSystemError) { try base.removeFile(path) }
-  func truncateFile(_ path: String, to size: Int) throws(FileSystemError) { try base.truncateFile(path, to: size) }
-  func syncDirectory(_ path: String) throws(FileSystemError) { try base.syncDirectory(path) }
-  func openWritable(_ path: String, mode: OpenMode) throws(FileSystemError) -> any WritableFile {
-    let file = try base.openWritable(path, mode: mode)
-    return path.hasSuffix(".sst.tmp") ? Slow(file: file, owner: self) : file
-  }
-
-  final class Slow: WritableFile {
-    let file: any WritableFile
-    let owner: SlowTableSyncFileSystem
-    init(file: any WritableFile, owner: SlowTableSyncFileSystem) {
-      self.file = file
-      self.owner = owner
-    }
-    var path: String { file.path }
-    var size: Int { file.size }
-    func append(_ bytes: UnsafeRawBufferPointer) throws(FileSystemError) { try file.append(bytes) }
-    func close() throws(FileSystemError) { try file.close() }
-    func sync(_ kind: SyncKind) throws(FileSystemError) {
-      if owner.blocking.withLock({ $0 }) {
-        owner.syncStarted.signal()
-        owner.release.wait()
-      }
-      try file.sync(kind)
-    }
+  func beforeSync(_ path: String) {
+    guard path.hasSuffix(".sst.tmp"), blocking.withLock({ $0 }) else { return }
+    syncStarted.signal()
+    release.wait()
   }
 }

@@ -136,6 +136,20 @@ extension FileSystem {
   }
 }
 
+extension FileSystem {
+  /// Makes sure a database directory exists: creates it (and makes its name
+  /// durable by syncing its parent) if it is missing and `create` allows.
+  ///
+  /// - Throws: `.notFound` if it is missing and `create` is false.
+  public func prepareDatabaseDirectory(_ directory: String, create: Bool) throws(FileSystemError) {
+    guard !fileExists(directory) else { return }
+    guard create else { throw FileSystemError(.notFound, operation: "open database", path: directory) }
+    try createDirectory(directory)
+    // The new directory's own name lives in its parent.
+    try syncDirectory(splitPath(directory).directory)
+  }
+}
+
 /// Joins a directory and a file name.
 public func joinPath(_ directory: String, _ name: String) -> String {
   if directory.isEmpty { return name }

@@ -122,6 +122,16 @@ public final class LogWriter: Sendable {
     return LogWriter(file: file, name: name, number: number, maxRecordSize: maxRecordSize)
   }
 
+  /// Opens log `number` in `directory` to append after its `records` records
+  /// (recovery has just read them, and cut any torn tail).
+  public static func resume(
+    number: UInt64, records: Int, in directory: String, fileSystem: any FileSystem, maxRecordSize: Int
+  ) throws -> LogWriter {
+    let name = LogFormat.fileName(number: number)
+    let file = try fileSystem.openWritable(joinPath(directory, name), mode: .append)
+    return LogWriter(file: file, name: name, number: number, existingRecords: records, maxRecordSize: maxRecordSize)
+  }
+
   /// Closes the file without syncing it.
   public func close() throws {
     try file.close()
