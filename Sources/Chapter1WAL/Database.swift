@@ -71,7 +71,8 @@ public final class Database: KeyValueStore, @unchecked Sendable {
     self.tracer = tracer
     self.log = log
     self.map = map
-    self.commits = CommitQueue(lastSequence: sequence, maxGroupBytes: options.maxGroupBytes)
+    self.commits = CommitQueue(
+      lastSequence: sequence, maxGroupBytes: options.maxGroupBytes, maxRecordSize: options.maxRecordSize)
     self.recovery = recovery
   }
 
@@ -132,11 +133,6 @@ public final class Database: KeyValueStore, @unchecked Sendable {
   ///   could not be written or synced (and from then on
   ///   `CommitError.writesFailed` until the database is reopened).
   public func write(_ batch: WriteBatch, options: WriteOptions) throws -> SequenceNumber {
-    let encodedSize = batch.encodedSize
-    guard encodedSize <= self.options.maxRecordSize else {
-      throw LogWriter.Error.recordTooLarge(size: encodedSize, limit: self.options.maxRecordSize)
-    }
-    if batch.isEmpty { return lastSequence }
     return try commits.commit(batch, sync: options.sync) { group in
       try log.commit(group, tracer: tracer)
     } apply: { commit in

@@ -57,7 +57,8 @@ public final class Database: SnapshotStore, @unchecked Sendable {
     self.tracer = tracer
     self.log = log
     self.memtable = memtable
-    self.commits = CommitQueue(lastSequence: sequence, maxGroupBytes: options.maxGroupBytes)
+    self.commits = CommitQueue(
+      lastSequence: sequence, maxGroupBytes: options.maxGroupBytes, maxRecordSize: options.maxRecordSize)
   }
 
   // MARK: Opening and recovery
@@ -115,11 +116,6 @@ public final class Database: SnapshotStore, @unchecked Sendable {
   /// but their sequence numbers are published (`CommitQueue.lastSequence`)
   /// only after the last one, and every read filters by that number.
   public func write(_ batch: WriteBatch, options: WriteOptions) throws -> SequenceNumber {
-    let encodedSize = batch.encodedSize
-    guard encodedSize <= self.options.maxRecordSize else {
-      throw LogWriter.Error.recordTooLarge(size: encodedSize, limit: self.options.maxRecordSize)
-    }
-    if batch.isEmpty { return lastSequence }
     return try commits.commit(batch, sync: options.sync) { group in
       try log.commit(group, tracer: tracer)
     } apply: { commit in

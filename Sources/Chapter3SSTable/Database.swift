@@ -91,7 +91,8 @@ public final class Database: SnapshotStore, @unchecked Sendable {
     self.activeLogNumbers = activeLogNumbers
     self.tables = tables
     self.nextFileNumber = nextFileNumber
-    self.commits = CommitQueue(lastSequence: sequence, maxGroupBytes: options.maxGroupBytes)
+    self.commits = CommitQueue(
+      lastSequence: sequence, maxGroupBytes: options.maxGroupBytes, maxRecordSize: options.maxRecordSize)
   }
 
   // MARK: Opening and recovery
@@ -174,11 +175,6 @@ public final class Database: SnapshotStore, @unchecked Sendable {
   // MARK: Writing
 
   public func write(_ batch: WriteBatch, options: WriteOptions) throws -> SequenceNumber {
-    let encodedSize = batch.encodedSize
-    guard encodedSize <= self.options.maxRecordSize else {
-      throw LogWriter.Error.recordTooLarge(size: encodedSize, limit: self.options.maxRecordSize)
-    }
-    if batch.isEmpty { return lastSequence }
     return try commits.commit(batch, sync: options.sync) { group in
       let (memtable, log) = try makeRoomForWrite()
       writing = memtable

@@ -58,11 +58,16 @@ public final class CommitQueue: @unchecked Sendable {
   private var failure: (any Error)?
   private var isClosed = false
   private let maxGroupBytes: Int
+  private let maxRecordSize: Int
 
-  /// A queue whose next batch gets sequence number `lastSequence + 1`.
-  public init(lastSequence: SequenceNumber, maxGroupBytes: Int = 1 << 20) {
+  /// A queue whose next batch gets sequence number `lastSequence + 1`, and
+  /// which refuses batches whose encoding is over `maxRecordSize`.
+  public init(
+    lastSequence: SequenceNumber, maxGroupBytes: Int = 1 << 20, maxRecordSize: Int = LogFormat.defaultMaxRecordSize
+  ) {
     self.sequence = lastSequence
     self.maxGroupBytes = maxGroupBytes
+    self.maxRecordSize = maxRecordSize
   }
 
   // snippet: group-commit
@@ -73,11 +78,19 @@ public final class CommitQueue: @unchecked Sendable {
   ///     the lock. If it throws, no batch of the group is applied.
   ///   - apply: makes one batch visible; called by the leader with the lock
   ///     held, once per batch, in sequence order, after `persist` returned.
-  /// - Returns: the sequence number of the batch's last operation.
+  /// - Returns: the sequence number of the batch's last operation (for an
+  ///   empty batch, which is not written, the last one so far).
+  /// - Throws: `LogWriter.Error.recordTooLarge` (nothing written) if the
+  ///   batch is over the record limit; what `persist` threw (and from then
+  ///   on `CommitError.writesFailed`).
   public func commit(
     _ batch: WriteBatch, sync: Bool, persist: ([Commit]) throws -> Void, apply: (Commit) -> Void
   ) throws -> SequenceNumber {
     let me = Waiter(batch: batch, sync: sync)
+    guard me.encodedSize <= maxRecordSize else {
+      throw LogWriter.Error.recordTooLarge(size: me.encodedSize, limit: maxRecordSize)
+    }
+    if batch.isEmpty { return lastSequence }
     lock.lock()
     defer { lock.unlock() }
     try checkOpen()
