@@ -2,12 +2,16 @@
 ///
 /// Run with no subcommand it opens the tracing shell on the newest chapter's
 /// engine (`swift run beach`, `beach --chapter 1 --dir /tmp/db`). The other
-/// subcommands are the chapter's evidence tools: `wal-dump` reads a log file
-/// record by record, `wal-bench` measures synced writes and group commit,
-/// `memtable-bench` measures the arena skip list against an object-per-node one,
-/// `notebook` checks the executable sessions of the book,
-/// and the hidden `crash-worker` is the child process of the SIGKILL crash
-/// test.
+/// subcommands are the chapters' tools and evidence:
+///
+/// - dumps: `wal-dump` (a log, record by record) and `sst-dump` (a table:
+///   footer, properties, index, blocks);
+/// - measurements: `wal-bench` (synced writes, group commit),
+///   `memtable-bench` (arena skip list against one object per node) and
+///   `table-bench` (prefix compression, block sizes, blocks per lookup);
+/// - the book: `notebook` (list, play, check, update) and `book` (weave
+///   `Book/`, check it, or render HTML);
+/// - the hidden `crash-worker`, the child process of the SIGKILL crash test.
 import ArgumentParser
 
 @main
