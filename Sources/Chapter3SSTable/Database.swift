@@ -234,38 +234,43 @@ public final class Database: SnapshotStore, @unchecked Sendable {
     activeLog = newLog
     activeLogNumbers = [number]
     tracer(
-      .memtable, "freeze", plural(frozen.memtable.count, "entry", "entries") + " become immutable",
+      .memtable, "freeze", plural(frozen.memtable.count, "entry", "entries") + " now immutable",
       "new writes go to a new memtable and \(newLog.name)",
       why: "the frozen memtable can be written out while new writes continue")
   }
 
   /// Writes the immutable memtable to a table, publishes it, and retires its
-  /// logs. Runs on the flush thread (or inline); never holds the lock during
-  /// I/O.
+  /// logs; then does the same for any memtable frozen meanwhile. Runs on the
+  /// flush thread (or inline); never holds the lock during I/O. If a flush is
+  /// already running, returns at once: that one will take the new memtable.
   private func flushImmutable() throws {
     lock.lock()
-    guard let frozen = immutable, !isFlushing else {
+    guard !isFlushing else {
       lock.unlock()
       return
     }
     isFlushing = true
-    let number = nextFileNumber
-    nextFileNumber += 1
-    lock.unlock()
-
     do {
-      if options.retireLogsBeforePublishing {
-        try retireLogs(frozen.logNumbers, savedIn: TableFileNames.temporary(number))
-        try fileSystem.syncDirectory(directory)
+      while let frozen = immutable {
+        let number = nextFileNumber
+        nextFileNumber += 1
+        lock.unlock()
+        if options.retireLogsBeforePublishing {
+          try retireLogs(frozen.logNumbers, savedIn: TableFileNames.temporary(number))
+          try fileSystem.syncDirectory(directory)
+        }
+        let table = try writeTable(frozen.memtable, number: number)
+        lock.lock()
+        tables.insert(table, at: 0)
+        immutable = nil
+        lock.broadcast()  // stalled writers may go on
+        lock.unlock()
+        if !options.retireLogsBeforePublishing { try retireLogs(frozen.logNumbers, savedIn: table.name) }
+        lock.lock()
       }
-      let table = try writeTable(frozen.memtable, number: number)
-      lock.lock()
-      tables.insert(table, at: 0)
-      immutable = nil
       isFlushing = false
       lock.broadcast()
       lock.unlock()
-      if !options.retireLogsBeforePublishing { try retireLogs(frozen.logNumbers, savedIn: table.name) }
     } catch {
       lock.lock()
       flushError = error
@@ -296,7 +301,7 @@ public final class Database: SnapshotStore, @unchecked Sendable {
     let properties = try builder.finish()
     try file.sync(.full)
     tracer(
-      .fs, "fsync", temporary, "\(properties.entryCount) entries, \(file.size) B durable",
+      .fs, "fsync", temporary, "\(plural(properties.entryCount, "entry", "entries")), \(file.size) B durable",
       why: "the table's bytes must be on disk before any name points at them")
     try fileSystem.rename(joinPath(directory, temporary), to: joinPath(directory, name))
     tracer(.fs, "rename", "\(temporary) → \(name)", why: "publishing under the final name is atomic")
@@ -465,11 +470,12 @@ public final class Database: SnapshotStore, @unchecked Sendable {
     return (activeLog.name, activeLog.status)
   }
 
-  /// Waits until no flush is running (tests and the shell).
+  /// Waits until no flush is running and none is pending (tests, the shell,
+  /// and `close`).
   public func waitForFlush() {
     lock.lock()
     defer { lock.unlock() }
-    while immutable != nil && flushError == nil { lock.wait() }
+    while (immutable != nil || isFlushing) && flushError == nil { lock.wait() }
   }
 
   /// Waits for a running flush, then closes the log.
