@@ -5,7 +5,7 @@
 
   /// Chapter 2's engine in the shell: the log in front of a memtable, with
   /// snapshots.
-  final class Chapter2Engine: ShellEngine {
+  final class Chapter2Engine: SnapshotEngine {
     static let descriptor = EngineDescriptor(
       chapter: 2, title: "the memtable", capabilities: [.keyValue, .writeAheadLog, .snapshots],
       showTopics: ["wal", "memtable", "stats"]
@@ -28,6 +28,8 @@
     }
 
     var store: any KeyValueStore { database }
+    var snapshotStore: any SnapshotStore { database }
+    var snapshotList: SnapshotList { database.snapshots }
 
     var lastSequence: SequenceNumber { database.lastSequence }
 
@@ -41,36 +43,6 @@
       case "stats": showStats()
       default: try showLog(database.logStatus, fileName: database.logFileName, environment: environment)
       }
-    }
-
-    // MARK: Snapshots
-
-    func takeSnapshot() throws -> (id: Int, sequence: SequenceNumber) {
-      let snapshot = database.snapshot()
-      return (snapshot.id, snapshot.sequence)
-    }
-
-    func releaseSnapshot(id: Int) throws -> (id: Int, sequence: SequenceNumber) {
-      let snapshot = try live(id)
-      database.release(snapshot)
-      return (snapshot.id, snapshot.sequence)
-    }
-
-    func get(_ key: Bytes, snapshot id: Int) throws -> Bytes? {
-      try database.get(key, at: live(id))
-    }
-
-    func scan(from: Bytes?, to: Bytes?, snapshot id: Int) throws -> [KeyValuePair] {
-      try database.scan(from: from, to: to, at: live(id))
-    }
-
-    private func live(_ id: Int) throws -> SnapshotList.Snapshot {
-      guard let snapshot = database.snapshot(id: id) else {
-        let live = database.snapshots.all.map { "@\($0.id)" }
-        throw ShellError(
-          "no live snapshot \(id)" + (live.isEmpty ? " (none is live)" : " (live: \(live.joined(separator: ", ")))"))
-      }
-      return snapshot
     }
 
     // MARK: show memtable

@@ -8,7 +8,7 @@
   /// In the shell (deterministic mode) a full memtable is flushed inline, in
   /// the write that filled it, so a session's trace reads the same every run;
   /// the engine itself flushes on a background thread.
-  final class Chapter3Engine: ShellEngine {
+  final class Chapter3Engine: SnapshotEngine {
     /// Small, so that a session fills a memtable in a few dozen writes.
     static let memtableSize = 4096
 
@@ -35,6 +35,8 @@
     }
 
     var store: any KeyValueStore { database }
+    var snapshotStore: any SnapshotStore { database }
+    var snapshotList: SnapshotList { database.snapshots }
 
     var lastSequence: SequenceNumber { database.lastSequence }
 
@@ -105,30 +107,6 @@
         let log = database.logStatus
         return try showLog(log.status, fileName: log.name, environment: environment)
       }
-    }
-
-    // MARK: Snapshots
-
-    func takeSnapshot() throws -> (id: Int, sequence: SequenceNumber) {
-      let snapshot = database.snapshot()
-      return (snapshot.id, snapshot.sequence)
-    }
-
-    func releaseSnapshot(id: Int) throws -> (id: Int, sequence: SequenceNumber) {
-      let snapshot = try live(id)
-      database.release(snapshot)
-      return (snapshot.id, snapshot.sequence)
-    }
-
-    func get(_ key: Bytes, snapshot id: Int) throws -> Bytes? { try database.get(key, at: live(id)) }
-
-    func scan(from: Bytes?, to: Bytes?, snapshot id: Int) throws -> [KeyValuePair] {
-      try database.scan(from: from, to: to, at: live(id))
-    }
-
-    private func live(_ id: Int) throws -> SnapshotList.Snapshot {
-      guard let snapshot = database.snapshot(id: id) else { throw ShellError("no live snapshot \(id)") }
-      return snapshot
     }
   }
 #endif
