@@ -8,6 +8,7 @@ import Testing
   @Test(arguments: [
     ("pt a 1", "error: unknown command 'pt'; did you mean 'put'? ('help' lists commands)"),
     ("xyzzy", "error: unknown command 'xyzzy' ('help' lists commands)"),
+    ("gte a", "error: unknown command 'gte'; did you mean 'get'? ('help' lists commands)"),
     ("put a", "error: usage: put KEY VALUE"),
     ("put a 1 2", "error: usage: put KEY VALUE"),
     ("get", "error: usage: get KEY [@ID]"),
