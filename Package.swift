@@ -15,6 +15,7 @@ let chapters: [(module: String, tag: String)] = [
   ("Chapter1WAL", "wal"),
   ("Chapter2Memtable", "memtable"),
   ("Chapter3SSTable", "sstables"),
+  ("Chapter4Manifest", "manifest"),
 ]
 
 /// Packages a chapter uses beyond the chapter before it. A chapter cut from

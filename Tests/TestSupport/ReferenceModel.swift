@@ -17,6 +17,22 @@ public protocol ModelSubject {
   func flush() throws
   /// Checks the engine's internal structures.
   func checkInvariants() throws
+  /// Opens an iterator over the store as it is now; returns a token, or
+  /// `nil` if the engine has no long-lived iterators (before chapter 4).
+  func openIterator() throws -> Int?
+  /// The next `count` entries of an iterator (fewer at the end).
+  func next(iterator: Int, count: Int) throws -> [KeyValuePair]
+  /// Closes an iterator.
+  func close(iterator: Int)
+  /// Merges every table into one (chapter 4 on); nothing before.
+  func merge() throws
+}
+
+extension ModelSubject {
+  public func openIterator() throws -> Int? { nil }
+  public func next(iterator: Int, count: Int) throws -> [KeyValuePair] { [] }
+  public func close(iterator: Int) {}
+  public func merge() throws {}
 }
 
 /// Random sessions of every operation the engines offer, checked step by step
@@ -35,6 +51,15 @@ public enum ReferenceModel {
     case reopen
     case crash
     case flush
+    case openIterator
+    case iteratorNext(iterator: Int, count: Int)
+    case closeIterator(iterator: Int)
+    case merge
+
+    /// Rolls below this make the steps every engine has; chapter 4 on
+    /// rolls up to `rollsWithIterators` for iterators and merges too.
+    public static let rollsWithoutIterators = 100
+    public static let rollsWithIterators = 120
 
     /// Builds a step from three small numbers, so the generator and the
     /// shrinker only ever deal with integers.
@@ -54,7 +79,11 @@ public enum ReferenceModel {
       case 83..<88: self = .release(snapshot: b)
       case 88..<92: self = .reopen
       case 92..<96: self = .crash
-      default: self = .flush
+      case 96..<100: self = .flush
+      case 100..<106: self = .openIterator
+      case 106..<114: self = .iteratorNext(iterator: b, count: a % 3 + 1)
+      case 114..<117: self = .closeIterator(iterator: b)
+      default: self = .merge
       }
     }
 
@@ -71,6 +100,10 @@ public enum ReferenceModel {
       case .reopen: "reopen"
       case .crash: "crash"
       case .flush: "flush"
+      case .openIterator: "open iterator"
+      case .iteratorNext(let iterator, let count): "next \(count) @iterator\(iterator)"
+      case .closeIterator(let iterator): "close iterator\(iterator)"
+      case .merge: "merge"
       }
     }
   }
@@ -83,6 +116,9 @@ public enum ReferenceModel {
     var model: [Bytes: Bytes] = [:]
     var sequence: SequenceNumber = 0
     var snapshots: [(token: Int, state: [Bytes: Bytes])] = []
+    // An iterator sees the store as it was when it opened, however long it
+    // stays open.
+    var iterators: [(token: Int, entries: [KeyValuePair], position: Int)] = []
 
     func expected(_ state: [Bytes: Bytes], from: Int?, to: Int?) -> [KeyValuePair] {
       state.filter { entry in
@@ -133,14 +169,34 @@ public enum ReferenceModel {
         let (token, _) = snapshots.remove(at: slot % snapshots.count)
         if !subject.release(token) { return "\(at): releasing a live snapshot failed" }
       case .reopen, .crash:
+        for iterator in iterators { subject.close(iterator: iterator.token) }
         let recovered = try subject.reopen(crash: { if case .crash = step { true } else { false } }())
-        snapshots = []  // snapshots live in memory; a reopen ends them
+        snapshots = []  // snapshots and iterators live in memory; a reopen ends them
+        iterators = []
         if recovered != sequence { return "\(at): recovered last seq \(recovered), expected \(sequence)" }
         if try subject.scan(from: nil, to: nil, snapshot: nil) != expected(model, from: nil, to: nil) {
           return "\(at): recovered contents differ"
         }
       case .flush:
         try subject.flush()
+      case .merge:
+        try subject.merge()
+      case .openIterator:
+        guard let token = try subject.openIterator() else { continue }
+        iterators.append((token, expected(model, from: nil, to: nil), 0))
+      case .iteratorNext(let slot, let count):
+        guard !iterators.isEmpty else { continue }
+        let index = slot % iterators.count
+        let (token, entries, position) = iterators[index]
+        let want = Array(entries[position..<min(entries.count, position + count)])
+        let got = try subject.next(iterator: token, count: count)
+        if got != want {
+          return "\(at): iterator read \(got.map { printable($0.key) }), expected \(want.map { printable($0.key) })"
+        }
+        iterators[index].position += want.count
+      case .closeIterator(let slot):
+        guard !iterators.isEmpty else { continue }
+        subject.close(iterator: iterators.remove(at: slot % iterators.count).token)
       }
       do {
         try subject.checkInvariants()

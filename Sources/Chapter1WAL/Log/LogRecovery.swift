@@ -36,49 +36,32 @@ public enum LogRecovery {
     maxRecordSize: Int = LogFormat.defaultMaxRecordSize, tracer: Tracer,
     apply: (WriteBatch, SequenceNumber) throws -> Void
   ) throws -> Result {
-    let path = joinPath(directory, name)
-    var reader = LogReader(bytes: try fileSystem.readFile(path), maxRecordSize: maxRecordSize)
     var result = Result(lastSequence: after ?? 0)
     var expected = after.map { $0 + 1 }
-    replaying: while true {
-      switch reader.next() {
-      case .record(let record):
-        let (sequence, batch): (SequenceNumber, WriteBatch)
-        do {
-          (sequence, batch) = try WriteBatch.decode(Array(reader.bytes[record.payloadRange]))
-        } catch {
-          throw LogCorruption(file: name, offset: record.offset, reason: "payload is not a valid batch: \(error)")
-        }
-        guard batch.count > 0, sequence > 0, sequence <= SequenceNumber.max - SequenceNumber(batch.count) else {
-          throw LogCorruption(
-            file: name, offset: record.offset,
-            reason: "batch of \(batch.count) operations at sequence \(sequence) is not a batch a writer makes")
-        }
-        guard sequence == expected ?? sequence else {
-          throw LogCorruption(
-            file: name, offset: record.offset,
-            reason: "batch starts at sequence \(sequence), expected \(expected ?? sequence)")
-        }
-        try apply(batch, sequence)
-        result.lastSequence = sequence + SequenceNumber(batch.count) - 1
-        expected = result.lastSequence + 1
-        result.operations += batch.count
-        result.records += 1
-      case .end:
-        break replaying
-      case .tornTail(let offset, let reason):
-        result.truncatedBytes = reader.bytes.count - offset
-        try fileSystem.truncateFile(path, to: offset)
-        let file = try fileSystem.openWritable(path, mode: .append)
-        defer { try? file.close() }
-        try file.sync(.data)
-        tracer(
-          .wal, "truncate", "\(name) @ \(offset)", "torn tail: \(reason); dropped \(result.truncatedBytes) B",
-          why: "a record cut short by a crash was never acknowledged, so it is safe to drop")
-        break replaying
-      case .corrupt(let offset, let reason, _):
-        throw LogCorruption(file: name, offset: offset, reason: reason)
+    result.truncatedBytes = try readRecords(
+      of: name, in: directory, fileSystem: fileSystem, maxRecordSize: maxRecordSize, component: .wal, tracer: tracer
+    ) { payload, record in
+      let (sequence, batch): (SequenceNumber, WriteBatch)
+      do {
+        (sequence, batch) = try WriteBatch.decode(payload)
+      } catch {
+        throw LogCorruption(file: name, offset: record.offset, reason: "payload is not a valid batch: \(error)")
       }
+      guard batch.count > 0, sequence > 0, sequence <= SequenceNumber.max - SequenceNumber(batch.count) else {
+        throw LogCorruption(
+          file: name, offset: record.offset,
+          reason: "batch of \(batch.count) operations at sequence \(sequence) is not a batch a writer makes")
+      }
+      guard sequence == expected ?? sequence else {
+        throw LogCorruption(
+          file: name, offset: record.offset,
+          reason: "batch starts at sequence \(sequence), expected \(expected ?? sequence)")
+      }
+      try apply(batch, sequence)
+      result.lastSequence = sequence + SequenceNumber(batch.count) - 1
+      expected = result.lastSequence + 1
+      result.operations += batch.count
+      result.records += 1
     }
     tracer(
       .wal, "replay", name,
@@ -88,6 +71,43 @@ public enum LogRecovery {
           + "..\(result.lastSequence)",
       why: "every record in the log is a batch that may have been acknowledged; all are reapplied in order")
     return result
+  }
+  // end snippet
+
+  // snippet: recovery-read-records
+  /// Reads every good record of the log file `name`, in order, handing each
+  /// payload to `each`; cuts off a torn tail (and syncs the cut); throws
+  /// `LogCorruption` at damage anywhere else. Any file in the log record
+  /// format is read this way: the write-ahead log here, and from chapter 4
+  /// on the manifest, whose trace `component` it is.
+  ///
+  /// - Returns: the number of bytes cut from a torn tail (0 if none).
+  public static func readRecords(
+    of name: String, in directory: String, fileSystem: any FileSystem, maxRecordSize: Int,
+    component: TraceComponent, tracer: Tracer, each: (Bytes, LogRecord) throws -> Void
+  ) throws -> Int {
+    let path = joinPath(directory, name)
+    var reader = LogReader(bytes: try fileSystem.readFile(path), maxRecordSize: maxRecordSize)
+    while true {
+      switch reader.next() {
+      case .record(let record):
+        try each(Array(reader.bytes[record.payloadRange]), record)
+      case .end:
+        return 0
+      case .tornTail(let offset, let reason):
+        let truncated = reader.bytes.count - offset
+        try fileSystem.truncateFile(path, to: offset)
+        let file = try fileSystem.openWritable(path, mode: .append)
+        defer { try? file.close() }
+        try file.sync(.data)
+        tracer(
+          component, "truncate", "\(name) @ \(offset)", "torn tail: \(reason); dropped \(truncated) B",
+          why: "a record cut short by a crash was never acknowledged, so it is safe to drop")
+        return truncated
+      case .corrupt(let offset, let reason, _):
+        throw LogCorruption(file: name, offset: offset, reason: reason)
+      }
+    }
   }
   // end snippet
 }

@@ -123,11 +123,13 @@ public final class LogWriter: Sendable {
   }
 
   /// Opens log `number` in `directory` to append after its `records` records
-  /// (recovery has just read them, and cut any torn tail).
+  /// (recovery has just read them, and cut any torn tail). `name` is for a
+  /// file in the log format that is not a write-ahead log (a manifest).
   public static func resume(
-    number: UInt64, records: Int, in directory: String, fileSystem: any FileSystem, maxRecordSize: Int
+    number: UInt64, records: Int, in directory: String, fileSystem: any FileSystem, maxRecordSize: Int,
+    name: String? = nil
   ) throws -> LogWriter {
-    let name = LogFormat.fileName(number: number)
+    let name = name ?? LogFormat.fileName(number: number)
     let file = try fileSystem.openWritable(joinPath(directory, name), mode: .append)
     return LogWriter(file: file, name: name, number: number, existingRecords: records, maxRecordSize: maxRecordSize)
   }

@@ -1,0 +1,98 @@
+import Chapter1WAL
+import Chapter2Memtable
+import Chapter3SSTable
+
+/// A table of a version: what the manifest says about it, and the open
+/// reader. Shared by every version that names the table.
+public final class TableFile: Sendable {
+  public let metadata: TableMetadata
+  public let reader: TableReader
+
+  public init(metadata: TableMetadata, reader: TableReader) {
+    self.metadata = metadata
+    self.reader = reader
+  }
+
+  public var number: UInt64 { metadata.number }
+  public var name: String { metadata.name }
+}
+
+// snippet: version
+/// The set of live tables at one moment, level by level. Immutable: a
+/// change (a flush, a merge) makes a new version from the old one and an
+/// edit, and whoever still holds the old one keeps reading it unchanged.
+///
+/// Level 0 holds flushed tables, newest first; their key ranges overlap, so
+/// a read must consult each one whose range covers the key. Levels 1 and
+/// up hold tables with disjoint ranges, sorted by key (chapter 4's merge
+/// writes one table to level 1; chapter 6 fills the levels below).
+public final class Version: @unchecked Sendable {
+  /// Counts versions in the order they were made: `version 4`.
+  public let id: Int
+  public let levels: [[TableFile]]
+
+  init(id: Int, levels: [[TableFile]]) {
+    self.id = id
+    self.levels = levels
+  }
+
+  /// Every table of the version, level 0 first.
+  public var tables: [TableFile] { levels.flatMap { $0 } }
+
+  /// The tables a read of `key` must consult, in the order to consult them:
+  /// each level 0 table whose range covers the key, newest first, then at
+  /// most one table per deeper level.
+  public func candidates(for key: Bytes) -> [TableFile] {
+    var result = levels[0].filter { $0.metadata.mayContain(key) }
+    for level in levels.dropFirst() where !level.isEmpty {
+      // The first table whose last key is at or after `key`.
+      var low = 0
+      var high = level.count
+      while low < high {
+        let middle = (low + high) / 2
+        if compareBytes(level[middle].metadata.largest.userKey, key) < 0 { low = middle + 1 } else { high = middle }
+      }
+      if low < level.count, level[low].metadata.mayContain(key) { result.append(level[low]) }
+    }
+    return result
+  }
+}
+// end snippet
+
+/// Applies edits to a version's table list: the one place where the rules
+/// for a valid edit live (a table is added once, and only a table that is
+/// there can be deleted).
+struct VersionBuilder {
+  var levels: [[TableMetadata]]
+
+  init(levels: [[TableMetadata]] = Array(repeating: [], count: VersionEdit.levelCount)) {
+    self.levels = levels
+  }
+
+  init(_ version: Version) {
+    self.levels = version.levels.map { $0.map(\.metadata) }
+  }
+
+  /// Applies `edit`; returns a description of the problem if the edit does
+  /// not fit the tables as they are.
+  mutating func apply(_ edit: VersionEdit) -> String? {
+    for (level, number) in edit.deleted {
+      guard let index = levels[level].firstIndex(where: { $0.number == number }) else {
+        return "an edit deletes \(TableFileNames.table(number)) from level \(level), where it is not"
+      }
+      levels[level].remove(at: index)
+    }
+    for (level, table) in edit.added {
+      if levels.contains(where: { $0.contains { $0.number == table.number } }) {
+        return "an edit adds \(table.name) twice"
+      }
+      levels[level].append(table)
+    }
+    levels[0].sort { $0.number > $1.number }
+    for level in 1..<levels.count { levels[level].sort { $0.smallest < $1.smallest } }
+    return nil
+  }
+
+  /// Every table number.
+  var numbers: [UInt64] { levels.flatMap { $0.map(\.number) } }
+}
