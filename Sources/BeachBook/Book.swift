@@ -23,7 +23,8 @@
 /// 1. **`BookInputs`** reads the repository: the chapters (`ChapterSource`,
 ///    which finds the title, the one-line summary and the directives, and
 ///    ignores anything inside a fenced code block), every Swift file under
-///    `Sources/` (`SnippetScanner` finds the markers), and the notebooks
+///    `Sources/` and `Tests/` (`SnippetScanner` finds the markers; a chapter
+///    quotes its tests as evidence), and the notebooks
 ///    (parsed by `BeachShell`'s own `Notebook`, so the weaver and
 ///    `beach notebook check` agree on what a session is).
 /// 2. **`SnippetLocator`** parses each Swift file that holds a snippet with

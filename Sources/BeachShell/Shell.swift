@@ -232,8 +232,14 @@ public final class Shell {
     for command in availableCommands {
       for name in [command.name] + command.aliases { commands[name] = command.completions }
     }
-    commands["show"] = [.words(engineDescriptor.showTopics + ["files"])]
+    commands["show"] = [.words(showTopics)]
     return CompletionModel(commands: commands, directory: directory)
+  }
+
+  /// The topics `show` accepts with this engine: its own, and `files`.
+  var showTopics: [String] {
+    engineDescriptor.showTopics.contains("files")
+      ? engineDescriptor.showTopics : engineDescriptor.showTopics + ["files"]
   }
 
   // MARK: The engine

@@ -278,7 +278,9 @@ public final class Database: SnapshotStore, @unchecked Sendable {
       lock.broadcast()
       lock.unlock()
       tracer(
-        .db, "error", "flush failed", String(describing: error).replacingOccurrences(of: directory + "/", with: ""),
+        .db, "error", "flush failed",
+        String(describing: error).replacingOccurrences(of: directory + "/", with: "")
+          .replacingOccurrences(of: directory, with: "the database directory"),
         why: "writes are refused until the database is reopened")
       throw error
     }

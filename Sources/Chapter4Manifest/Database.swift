@@ -295,7 +295,9 @@ public final class Database: SnapshotStore, @unchecked Sendable {
     lock.broadcast()
     lock.unlock()
     tracer(
-      .db, "error", "\(what) failed", String(describing: error).replacingOccurrences(of: directory + "/", with: ""),
+      .db, "error", "\(what) failed",
+      String(describing: error).replacingOccurrences(of: directory + "/", with: "")
+        .replacingOccurrences(of: directory, with: "the database directory"),
       why: "writes are refused until the database is reopened")
   }
 

@@ -47,12 +47,12 @@ import Testing
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
     let db = directory.path + "/db"
-    _ = try beach(["--dir", db, "--trace", "off"], stdin: "put a 1\nput b 2\n")
+    _ = try beach(["--chapter", "1", "--dir", db, "--trace", "off"], stdin: "put a 1\nput b 2\n")
     let good = try beach(["wal-dump", db + "/000001.log", "--decode"])
     #expect(good.status == 0)
     #expect(good.output.contains("#2 PUT b = 2"))
     #expect(good.output.hasSuffix("2 good records: ok\n"))
-    _ = try beach(["--dir", db, "--trace", "off"], stdin: "corrupt 000001.log 50\n")
+    _ = try beach(["--chapter", "1", "--dir", db, "--trace", "off"], stdin: "corrupt 000001.log 50\n")
     let bad = try beach(["wal-dump", db + "/000001.log"])
     #expect(bad.status == 1)
     #expect(bad.output.contains("CORRUPT"))

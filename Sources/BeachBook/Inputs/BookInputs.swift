@@ -50,7 +50,10 @@ public struct BookInputs: Sendable {
     for path in files.list("Chapters", suffix: ".md", recursive: false) {
       inputs.chapters.append(ChapterSource(path: path, text: try files.read(path)))
     }
-    for path in files.list("Sources", suffix: ".swift", recursive: true) {
+    // The code, and the tests a chapter quotes as evidence.
+    for path in files.list("Sources", suffix: ".swift", recursive: true)
+      + files.list("Tests", suffix: ".swift", recursive: true)
+    {
       inputs.addSnippets(fromFile: path, text: try files.read(path))
     }
     inputs.findDuplicateSnippets()

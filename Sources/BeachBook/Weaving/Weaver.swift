@@ -110,9 +110,9 @@ public struct Weaver: Sendable {
       if !RepositoryFiles(root: inputs.root).exists(file) {
         return .failure(Unresolved(message: "no file \(file) (in '\(directive.text)')"))
       }
-      if !file.hasPrefix("Sources/") || !file.hasSuffix(".swift") {
+      if !(file.hasPrefix("Sources/") || file.hasPrefix("Tests/")) || !file.hasSuffix(".swift") {
         return .failure(
-          Unresolved(message: "snippets are read from Swift files under Sources/ only; \(file) is not one"))
+          Unresolved(message: "snippets are read from Swift files under Sources/ and Tests/ only; \(file) is not one"))
       }
       return .failure(
         Unresolved(message: "no snippet '\(name)' in \(file): add '// snippet: \(name)' … '// end snippet' there"))

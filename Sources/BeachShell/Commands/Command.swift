@@ -90,6 +90,9 @@ struct ShellError: Error, CustomStringConvertible {
   /// For `@ID` and the snapshot commands on an engine without snapshots.
   static let noSnapshots = ShellError("this engine has no snapshots (chapter 2 adds them)")
 
+  /// For `iter` on an engine without long-lived iterators.
+  static let noIterators = ShellError("this engine has no long-lived iterators (chapter 4 adds them)")
+
   var description: String { message }
 }
 
@@ -99,7 +102,7 @@ extension Shell {
   /// Which of them the shell accepts depends on the current engine's
   /// capabilities (see `availableCommands`).
   static let commandTable: [Command] =
-    dataCommands + engineCommands + inspectionCommands + failureCommands + sessionCommands
+    dataCommands + engineCommands + versionCommands + inspectionCommands + failureCommands + sessionCommands
 
   /// The command named `name` (or aliased so) among those available now.
   func command(named name: String) -> Command? {

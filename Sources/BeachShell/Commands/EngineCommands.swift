@@ -32,10 +32,10 @@ extension Shell {
       name: "flush", usage: "flush", summary: "write the memtable to a table now",
       help: """
         Freezes the memtable (writes go to a new memtable and a new log), writes \
-        it out as a sorted table under a temporary name, syncs it, renames it, \
-        syncs the directory, and only then retires the old log. The trace shows \
-        each step. A memtable that passes its size limit is flushed the same way \
-        without being asked.
+        it out as a sorted table, makes it durable, and only then retires the old \
+        log. In chapter 3 the table is published by a rename; from chapter 4 on, \
+        by an edit in the manifest. The trace shows each step. A memtable that \
+        passes its size limit is flushed the same way without being asked.
         """,
       arity: 0...0, requires: .flush, needsDatabase: true
     ) { shell, _ in

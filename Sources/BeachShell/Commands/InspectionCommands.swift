@@ -16,10 +16,12 @@ extension Shell {
         show wal: the log being written (size, how much of it is synced, how many \
         records), then every record: offset, payload length, checksum, sequence \
         numbers and operations.
-        show files: the same as `files`.
+        show files: the same as `files` until chapter 4; from then on, what \
+        each file is to the engine: live, obsolete (and which reader keeps it), \
+        or an orphan.
         Later chapters add topics: memtable and stats (chapter 2), sst FILE and \
-        levels (chapter 3), ...; `help` in a chapter's shell lists the ones its \
-        engine has.
+        levels (chapter 3), manifest (chapter 4), ...; `help` in a chapter's \
+        shell lists the ones its engine has.
         """,
       arity: 1...2, completions: [.none, .databaseFile]  // the topics depend on the engine; see `completionModel`
     ) { shell, arguments in
@@ -28,12 +30,12 @@ extension Shell {
       guard (argument != nil) == (topic == "sst") else {
         throw ShellError(topic == "sst" ? "usage: show sst FILE" : "usage: show \(topic) (it takes no FILE)")
       }
-      if topic == "files" {
+      if topic == "files" && !shell.engineDescriptor.showTopics.contains("files") {
         try shell.listFiles()
         return
       }
       guard shell.engineDescriptor.showTopics.contains(topic) else {
-        let topics = (shell.engineDescriptor.showTopics + ["files"]).joined(separator: ", ")
+        let topics = shell.showTopics.joined(separator: ", ")
         throw ShellError("unknown topic '\(topic)'; chapter \(shell.engineDescriptor.chapter) can show: \(topics)")
       }
       for line in try shell.openEngineOrThrow.show(topic, argument: argument) { shell.say(line) }

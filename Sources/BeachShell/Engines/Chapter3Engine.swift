@@ -56,18 +56,7 @@
       switch topic {
       case "memtable":
         let (active, immutable) = database.memtables
-        var lines = [
-          "active memtable: \(plural(active.count, "entry", "entries")), \(formatBytes(active.memoryUsage)) "
-            + "of \(formatBytes(Self.memtableSize)) before a flush"
-        ]
-        lines += active.entries(limit: 24).map {
-          "  \($0.key)" + ($0.key.kind == .value ? " = " + printable($0.value) : "")
-        }
-        if active.count > 24 { lines.append("  … \(active.count - 24) more") }
-        if let immutable {
-          lines.append("immutable memtable: \(plural(immutable.count, "entry", "entries")), being flushed")
-        }
-        return lines
+        return memtableLines(active: active, immutable: immutable, limit: Self.memtableSize)
       case "levels":
         let (active, immutable) = database.memtables
         var lines = [
@@ -87,11 +76,7 @@
         }
         return lines
       case "sst":
-        let name = argument ?? ""
-        return try TableDump.run(
-          path: joinPath(environment.directory, name), name: name, fileSystem: environment.fileSystem, blocks: true,
-          entries: true
-        ).lines
+        return try tableDumpLines(argument ?? "", environment: environment)
       case "stats":
         let (active, immutable) = database.memtables
         let log = database.logStatus
@@ -108,5 +93,13 @@
         return try showLog(log.status, fileName: log.name, environment: environment)
       }
     }
+  }
+
+  /// `show sst FILE`: the whole table, every block and entry.
+  func tableDumpLines(_ name: String, environment: EngineEnvironment) throws -> [String] {
+    try TableDump.run(
+      path: joinPath(environment.directory, name), name: name, fileSystem: environment.fileSystem, blocks: true,
+      entries: true
+    ).lines
   }
 #endif

@@ -7,6 +7,9 @@
 #if canImport(Chapter3SSTable)
   import Chapter3SSTable
 #endif
+#if canImport(Chapter4Manifest)
+  import Chapter4Manifest
+#endif
 
 /// The engines this build of the shell can run, one per chapter.
 ///
@@ -26,6 +29,9 @@ public enum EngineRegistry {
     #endif
     #if canImport(Chapter3SSTable)
       engines.append(Chapter3Engine.descriptor)
+    #endif
+    #if canImport(Chapter4Manifest)
+      engines.append(Chapter4Engine.descriptor)
     #endif
     return engines
   }()

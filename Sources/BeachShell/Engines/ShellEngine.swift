@@ -40,6 +40,20 @@ public protocol ShellEngine: AnyObject {
 
   /// Scans as of the snapshot with this id.
   func scan(from: Bytes?, to: Bytes?, snapshot id: Int) throws -> [KeyValuePair]
+
+  /// Opens an iterator at `from` (or the first key), as of a snapshot if
+  /// given; returns its id and a line on what it holds (engines with
+  /// `.iterators`).
+  func openIterator(from: Bytes?, snapshot: Int?) throws -> (id: Int, description: String)
+
+  /// The next `count` entries of an iterator, and whether it reached the end.
+  func iteratorNext(id: Int, count: Int) throws -> (entries: [KeyValuePair], atEnd: Bool)
+
+  /// Closes an iterator.
+  func closeIterator(id: Int) throws
+
+  /// Merges every table into one (engines with `.merge`); returns a summary.
+  func merge() throws -> String
 }
 
 extension ShellEngine {
@@ -50,6 +64,14 @@ extension ShellEngine {
   public func scan(from: Bytes?, to: Bytes?, snapshot id: Int) throws -> [KeyValuePair] {
     throw ShellError.noSnapshots
   }
+  public func openIterator(from: Bytes?, snapshot: Int?) throws -> (id: Int, description: String) {
+    throw ShellError.noIterators
+  }
+  public func iteratorNext(id: Int, count: Int) throws -> (entries: [KeyValuePair], atEnd: Bool) {
+    throw ShellError.noIterators
+  }
+  public func closeIterator(id: Int) throws { throw ShellError.noIterators }
+  public func merge() throws -> String { throw ShellError("this engine has no manifest to merge tables with") }
 }
 
 /// A feature an engine has beyond `KeyValueStore`, which makes the shell
@@ -71,6 +93,10 @@ public struct Capability: RawRepresentable, Hashable, Sendable, ExpressibleByStr
   public static let snapshots: Capability = "snapshots"
   /// Tables on disk: `flush`, `show sst FILE`, `show levels`.
   public static let flush: Capability = "flush"
+  /// Long-lived iterators that pin a version: `iter`.
+  public static let iterators: Capability = "iterators"
+  /// Merging every table into one: `merge`.
+  public static let merge: Capability = "merge"
 }
 
 /// Everything an engine is opened with.

@@ -41,4 +41,21 @@
       return snapshot
     }
   }
+
+  /// `show memtable` from chapter 3 on: the active memtable's entries (the
+  /// first 24), and the frozen one if a flush is under way.
+  func memtableLines(active: Memtable, immutable: Memtable?, limit: Int) -> [String] {
+    var lines = [
+      "active memtable: \(plural(active.count, "entry", "entries")), \(formatBytes(active.memoryUsage)) "
+        + "of \(formatBytes(limit)) before a flush"
+    ]
+    lines += active.entries(limit: 24).map {
+      "  \($0.key)" + ($0.key.kind == .value ? " = " + printable($0.value) : "")
+    }
+    if active.count > 24 { lines.append("  … \(active.count - 24) more") }
+    if let immutable {
+      lines.append("immutable memtable: \(plural(immutable.count, "entry", "entries")), being flushed")
+    }
+    return lines
+  }
 #endif

@@ -39,6 +39,8 @@ public enum ManifestError: Error, Equatable, CustomStringConvertible {
   case badCurrent(String)
   /// `CURRENT` names a manifest that is not there.
   case missingManifest(String)
+  /// A directory to dump has no `CURRENT`.
+  case noDatabase(String)
   /// The manifest names a table that is not there (or cannot be opened).
   case missingTable(table: String, manifest: String, reason: String)
   /// The edits, replayed in order, do not make sense (a table added twice,
@@ -53,6 +55,7 @@ public enum ManifestError: Error, Equatable, CustomStringConvertible {
     case .badCurrent(let contents):
       "CURRENT does not name a manifest: \(contents.debugDescription)"
     case .missingManifest(let name): "CURRENT names \(name), which does not exist"
+    case .noDatabase(let directory): "\(directory) has no CURRENT file: not a chapter 4 database"
     case .missingTable(let table, let manifest, let reason):
       "\(manifest) names \(table), which cannot be opened (\(reason)); refusing to open with a table lost"
     case .inconsistent(let manifest, let reason): "\(manifest) is inconsistent: \(reason)"
@@ -74,11 +77,16 @@ public final class ManifestWriter {
   private let log: LogWriter
   private let tracer: Tracer
 
-  private init(number: UInt64, log: LogWriter, tracer: Tracer) {
+  /// The size of the first record, the snapshot: the least this manifest
+  /// can be rewritten to.
+  public private(set) var snapshotSize: Int
+
+  private init(number: UInt64, log: LogWriter, tracer: Tracer, snapshotSize: Int = 0) {
     self.number = number
     self.name = ManifestFileNames.manifest(number)
     self.log = log
     self.tracer = tracer
+    self.snapshotSize = snapshotSize
   }
 
   /// Bytes in the manifest.
@@ -91,7 +99,7 @@ public final class ManifestWriter {
     let offset = try log.append([edit.encoded()])[0]
     try log.sync()
     tracer(
-      .manifest, "append", "\(name) @ \(offset)", edit.description,
+      .manifest, "append", "\(name) @ \(offset)", edit.summary,
       why: "the edit counts only once it is durable: recovery rebuilds the file set from these records")
   }
 
@@ -105,6 +113,7 @@ public final class ManifestWriter {
     let writer = ManifestWriter(number: number, log: log, tracer: tracer)
     tracer(.manifest, "create", name, "a snapshot of the current version as its first record")
     try writer.append(snapshot)
+    writer.snapshotSize = writer.size
     try fileSystem.syncDirectory(directory)
     tracer(
       .fs, "dirsync", "database directory", "\(name) is now a durable name",
@@ -114,12 +123,13 @@ public final class ManifestWriter {
 
   /// Opens manifest `number`, already read by recovery, to append to it.
   public static func resume(
-    number: UInt64, edits: Int, in directory: String, fileSystem: any FileSystem, tracer: Tracer
+    number: UInt64, edits: Int, snapshotSize: Int, in directory: String, fileSystem: any FileSystem,
+    tracer: Tracer
   ) throws -> ManifestWriter {
     let log = try LogWriter.resume(
       number: number, records: edits, in: directory, fileSystem: fileSystem,
       maxRecordSize: LogFormat.defaultMaxRecordSize, name: ManifestFileNames.manifest(number))
-    return ManifestWriter(number: number, log: log, tracer: tracer)
+    return ManifestWriter(number: number, log: log, tracer: tracer, snapshotSize: snapshotSize)
   }
 
   public func close() throws { try log.close() }
@@ -166,6 +176,8 @@ public enum ManifestReader {
     public var edits: [VersionEdit] = []
     /// Where each edit's record starts.
     public var offsets: [Int] = []
+    /// Where the records end: the file's size once a torn tail is cut.
+    public var end = 0
     /// Bytes cut from a torn tail.
     public var truncatedBytes = 0
   }
@@ -186,6 +198,7 @@ public enum ManifestReader {
       do {
         contents.edits.append(try VersionEdit.decode(payload))
         contents.offsets.append(record.offset)
+        contents.end = record.end
       } catch {
         throw LogCorruption(file: name, offset: record.offset, reason: "not a valid version edit: \(error)")
       }

@@ -193,6 +193,16 @@ public struct VersionEdit: Hashable, Sendable, CustomStringConvertible {
 
   public var description: String { lines.joined(separator: "; ") }
 
+  /// The edit in one short line, for the trace: every field, except that
+  /// more than three tables are counted rather than listed.
+  public var summary: String {
+    guard added.count + deleted.count > 3 else { return description }
+    var parts: [String] = []
+    if !added.isEmpty { parts.append("add \(plural(added.count, "table"))") }
+    if !deleted.isEmpty { parts.append("delete \(plural(deleted.count, "table"))") }
+    return (parts + lines.filter { !$0.hasPrefix("add ") && !$0.hasPrefix("delete ") }).joined(separator: "; ")
+  }
+
   public static func == (a: VersionEdit, b: VersionEdit) -> Bool { a.encoded() == b.encoded() }
   public func hash(into hasher: inout Hasher) { hasher.combine(encoded()) }
 }

@@ -36,6 +36,18 @@ public final class Version: @unchecked Sendable {
     self.levels = levels
   }
 
+  /// `L0: 000007.sst 000005.sst, L1: 000004.sst`; a level of more than
+  /// four tables is counted, with its first and last.
+  public var summary: String {
+    let parts = levels.enumerated().filter { !$0.element.isEmpty }.map { level, tables in
+      "L\(level): "
+        + (tables.count <= 4
+          ? tables.map(\.name).joined(separator: " ")
+          : "\(tables.count) tables, \(tables[0].name) … \(tables[tables.count - 1].name)")
+    }
+    return parts.isEmpty ? "no tables" : parts.joined(separator: ", ")
+  }
+
   /// Every table of the version, level 0 first.
   public var tables: [TableFile] { levels.flatMap { $0 } }
 

@@ -12,7 +12,8 @@ import Foundation
 /// only when neither the current version nor any pinned one names it.
 public final class VersionSet: @unchecked Sendable {
   public struct Options: Sendable {
-    /// A manifest larger than this is rewritten as a single snapshot edit.
+    /// A manifest larger than this (and than twice its snapshot) is
+    /// rewritten as a single snapshot edit.
     public var maxManifestSize = 1 << 20
     public init() {}
   }
@@ -133,8 +134,10 @@ public final class VersionSet: @unchecked Sendable {
           }
         })
     }
+    let snapshotSize = contents.offsets.count > 1 ? contents.offsets[1] : contents.end
     let manifest = try ManifestWriter.resume(
-      number: number, edits: contents.edits.count, in: directory, fileSystem: fileSystem, tracer: tracer)
+      number: number, edits: contents.edits.count, snapshotSize: snapshotSize, in: directory,
+      fileSystem: fileSystem, tracer: tracer)
     let set = VersionSet(
       directory: directory, fileSystem: fileSystem, options: options, tracer: tracer,
       version: Version(id: 1, levels: levels), manifest: manifest, nextNumber: max(nextNumber, number + 1),
@@ -221,13 +224,13 @@ public final class VersionSet: @unchecked Sendable {
     for (_, number) in edit.deleted { departures[number] = why }
     recordedLogNumber = edit.logNumber ?? recordedLogNumber
     recordedLastSequence = edit.lastSequence!
-    let rewrite = manifest.size > options.maxManifestSize
+    // Past the limit, and at least twice what a rewrite would leave, so a
+    // version too big for the limit is not rewritten at every edit.
+    let rewrite = manifest.size > max(options.maxManifestSize, 2 * manifest.snapshotSize)
     if holders[base.id] != nil { pinnedVersions[base.id] = base }
     lock.unlock()
     tracer(
-      .manifest, "version", "version \(version.id) is current",
-      version.levels.enumerated().filter { !$0.element.isEmpty }
-        .map { "L\($0.offset): \($0.element.map(\.name).joined(separator: " "))" }.joined(separator: ", "),
+      .manifest, "version", "version \(version.id) is current", version.summary,
       why: "readers that started earlier keep the version they pinned")
     if rewrite { try rewriteManifest() }
     try collectObsoleteTables()

@@ -1,0 +1,63 @@
+import Chapter1WAL
+
+/// `iter` and `merge`, from chapter 4 on: a reader that holds a version
+/// while the files change underneath, and a change that makes tables
+/// obsolete.
+extension Shell {
+  static let versionCommands: [Command] = [
+    Command(
+      name: "iter", usage: "iter open [FROM] [@ID] | iter next ID [N] | iter close ID",
+      summary: "a long-lived iterator that pins a version",
+      help: """
+        iter open [FROM] [@ID]: opens an iterator at FROM (or the first key), as \
+        of snapshot ID if given, and prints its id and the version it pins: \
+        the tables it will read, which stay on disk until it is closed.
+        iter next ID [N]: prints the iterator's next N entries (default 1), \
+        then (end) when it has run out. Flushes and merges since it opened do \
+        not change what it returns.
+        iter close ID: lets the version go; tables no other version names are \
+        removed, and the trace says why.
+        """,
+      arity: 1...3, completions: [.words(["open", "next", "close"]), .none, .none], requires: .iterators,
+      needsDatabase: true
+    ) { shell, arguments in
+      let engine = try shell.openEngineOrThrow
+      switch arguments.text(0) {
+      case "open":
+        let (words, snapshot) = try arguments.splitSnapshot()
+        guard words.count <= 2 else { throw ShellError.usage(arguments.command) }
+        let (id, description) = try engine.openIterator(
+          from: words.count > 1 ? words[1].bytes : nil, snapshot: snapshot)
+        shell.say("ok  iterator \(id) \(description)")
+      case "next":
+        guard arguments.count >= 2 else { throw ShellError("usage: iter next ID [N]") }
+        let id = try arguments.integer(1, "ID", in: 1...Int.max)
+        let count = arguments.count > 2 ? try arguments.integer(2, "N", in: 1...100_000) : 1
+        let (entries, atEnd) = try engine.iteratorNext(id: id, count: count)
+        for entry in entries { shell.say("\(printable(entry.key)) = \(printable(entry.value))") }
+        if atEnd { shell.say("(end)") }
+      case "close":
+        guard arguments.count == 2 else { throw ShellError("usage: iter close ID") }
+        let id = try arguments.integer(1, "ID", in: 1...Int.max)
+        try engine.closeIterator(id: id)
+        shell.say("ok  closed iterator \(id)")
+      default:
+        throw ShellError("iter takes open, next or close, not '\(arguments.text(0))'")
+      }
+    },
+    Command(
+      name: "merge", usage: "merge", summary: "merge every table into one",
+      help: """
+        Merges every table into one new table on level 1, keeping every version \
+        of every key, and records it in the manifest as one edit that deletes \
+        the old tables and adds the new one. The old tables leave the disk once \
+        no iterator holds a version that names them. (Chapter 6 turns this into \
+        compaction: incremental, in the background, dropping what no snapshot \
+        can see.)
+        """,
+      arity: 0...0, requires: .merge, needsDatabase: true
+    ) { shell, _ in
+      shell.say("ok  " + (try shell.openEngineOrThrow.merge()))
+    },
+  ]
+}
