@@ -84,7 +84,7 @@ public final class Database: SnapshotStore, @unchecked Sendable {
         log: LogFormat.fileName(number: number), in: directory, fileSystem: fileSystem, after: sequence,
         maxRecordSize: options.maxRecordSize, tracer: tracer
       ) { batch, first in
-        insert(batch, from: first, into: memtable)
+        memtable.insert(batch, from: first)
       }
       sequence = replayed.lastSequence
       lastLogRecords = replayed.records
@@ -119,19 +119,8 @@ public final class Database: SnapshotStore, @unchecked Sendable {
     return try commits.commit(batch, sync: options.sync) { group in
       try log.commit(group, tracer: tracer)
     } apply: { commit in
-      Self.insert(commit.batch, from: commit.firstSequence, into: memtable)
+      memtable.insert(commit.batch, from: commit.firstSequence)
       traceInsert(commit)
-    }
-  }
-
-  /// Inserts each operation of a batch with its own sequence number.
-  private static func insert(_ batch: WriteBatch, from first: SequenceNumber, into memtable: Memtable) {
-    for (index, operation) in batch.operations.enumerated() {
-      let sequence = first + SequenceNumber(index)
-      switch operation {
-      case .put(let key, let value): memtable.add(sequence: sequence, kind: .value, key: key, value: value)
-      case .delete(let key): memtable.add(sequence: sequence, kind: .deletion, key: key, value: [])
-      }
     }
   }
   // end snippet

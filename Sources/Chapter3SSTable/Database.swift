@@ -138,7 +138,7 @@ public final class Database: SnapshotStore, @unchecked Sendable {
         // Records already flushed to a table are skipped: a log is retired
         // only after its table is durable, but a crash can come in between.
         guard first + SequenceNumber(batch.count) - 1 > inTables else { return }
-        insert(batch, from: first, into: memtable)
+        memtable.insert(batch, from: first)
       }
       if replayed.records > 0 { previous = replayed.lastSequence }
       sequence = max(sequence, replayed.lastSequence)
@@ -180,8 +180,8 @@ public final class Database: SnapshotStore, @unchecked Sendable {
       writing = memtable
       try log.commit(group, tracer: tracer)
     } apply: { commit in
-      Self.insert(commit.batch, from: commit.firstSequence, into: writing!)
-      traceInsert(commit, into: writing!)
+      writing!.insert(commit.batch, from: commit.firstSequence)
+      writing!.traceInserts(commit, limit: self.options.memtableSize, tracer: tracer)
     }
   }
 
@@ -349,28 +349,6 @@ public final class Database: SnapshotStore, @unchecked Sendable {
       }
       lock.unlock()
       try flushImmutable()
-    }
-  }
-
-  /// Inserts each operation of a batch with its own sequence number.
-  private static func insert(_ batch: WriteBatch, from first: SequenceNumber, into memtable: Memtable) {
-    for (index, operation) in batch.operations.enumerated() {
-      let sequence = first + SequenceNumber(index)
-      switch operation {
-      case .put(let key, let value): memtable.add(sequence: sequence, kind: .value, key: key, value: value)
-      case .delete(let key): memtable.add(sequence: sequence, kind: .deletion, key: key, value: [])
-      }
-    }
-  }
-
-  private func traceInsert(_ commit: CommitQueue.Commit, into memtable: Memtable) {
-    guard tracer.isEnabled else { return }
-    for (index, operation) in commit.batch.operations.enumerated() {
-      let kind: ValueKind = if case .put = operation { .value } else { .deletion }
-      tracer(
-        .memtable, "insert", "\(printable(operation.key)) #\(commit.firstSequence + SequenceNumber(index)) \(kind)",
-        "\(plural(memtable.count, "entry", "entries")), \(formatBytes(memtable.memoryUsage)) of "
-          + "\(formatBytes(options.memtableSize)) before a flush")
     }
   }
 

@@ -157,7 +157,7 @@ public final class Database: SnapshotStore, @unchecked Sendable {
       let replayed = try LogRecovery.replay(
         log: LogFormat.fileName(number: number), in: directory, fileSystem: fileSystem, after: previous,
         maxRecordSize: options.maxRecordSize, tracer: tracer
-      ) { batch, first in insert(batch, from: first, into: memtable) }
+      ) { batch, first in memtable.insert(batch, from: first) }
       if replayed.records > 0 { previous = replayed.lastSequence }
       sequence = max(sequence, replayed.lastSequence)
       lastLogRecords = replayed.records
@@ -194,8 +194,8 @@ public final class Database: SnapshotStore, @unchecked Sendable {
       writing = memtable
       try log.commit(group, tracer: tracer)
     } apply: { commit in
-      Self.insert(commit.batch, from: commit.firstSequence, into: writing!)
-      traceInsert(commit, into: writing!)
+      writing!.insert(commit.batch, from: commit.firstSequence)
+      writing!.traceInserts(commit, limit: self.options.memtableSize, tracer: tracer)
     }
   }
 
@@ -426,28 +426,6 @@ public final class Database: SnapshotStore, @unchecked Sendable {
     }
   }
   // end snippet
-
-  /// Inserts each operation of a batch with its own sequence number.
-  private static func insert(_ batch: WriteBatch, from first: SequenceNumber, into memtable: Memtable) {
-    for (index, operation) in batch.operations.enumerated() {
-      let sequence = first + SequenceNumber(index)
-      switch operation {
-      case .put(let key, let value): memtable.add(sequence: sequence, kind: .value, key: key, value: value)
-      case .delete(let key): memtable.add(sequence: sequence, kind: .deletion, key: key, value: [])
-      }
-    }
-  }
-
-  private func traceInsert(_ commit: CommitQueue.Commit, into memtable: Memtable) {
-    guard tracer.isEnabled else { return }
-    for (index, operation) in commit.batch.operations.enumerated() {
-      let kind: ValueKind = if case .put = operation { .value } else { .deletion }
-      tracer(
-        .memtable, "insert", "\(printable(operation.key)) #\(commit.firstSequence + SequenceNumber(index)) \(kind)",
-        "\(plural(memtable.count, "entry", "entries")), \(formatBytes(memtable.memoryUsage)) of "
-          + "\(formatBytes(options.memtableSize)) before a flush")
-    }
-  }
 
   // MARK: Reading
 

@@ -36,6 +36,21 @@ public final class Memtable: Sendable {
     list.insert(key, sequence: sequence, kind: kind, value: kind == .deletion ? [] : value)
   }
 
+  // snippet: memtable-insert-batch
+  /// Adds every operation of `batch`, the first with sequence number
+  /// `first` and each next one with the next number: how the write path and
+  /// recovery both fill a memtable.
+  public func insert(_ batch: WriteBatch, from first: SequenceNumber) {
+    for (index, operation) in batch.operations.enumerated() {
+      let sequence = first + SequenceNumber(index)
+      switch operation {
+      case .put(let key, let value): add(sequence: sequence, kind: .value, key: key, value: value)
+      case .delete(let key): add(sequence: sequence, kind: .deletion, key: key, value: [])
+      }
+    }
+  }
+  // end snippet
+
   /// The newest version of `key` with a sequence number at most `snapshot`.
   ///
   /// Internal keys sort a user key's versions newest first, so a seek to
