@@ -25,13 +25,13 @@ import Testing
   }
 
   @Test(arguments: [
-    ("iter", "error: usage: iter open [FROM] [@ID] | iter next ID [N] | iter close ID"),
+    ("iter", "error: usage: iter open [FROM] [@ID] | next ID [N] | close ID"),
     ("iter frob", "error: iter takes open, next or close, not 'frob'"),
     ("iter next", "error: usage: iter next ID [N]"),
     ("iter next x", "error: ID must be a number, 1 or more (got 'x')"),
     ("iter next 7", "error: no open iterator 7 (none is open)"),
     ("iter close 7", "error: no open iterator 7 (none is open)"),
-    ("iter open a b c", "error: usage: iter open [FROM] [@ID] | iter next ID [N] | iter close ID"),
+    ("iter open a b c", "error: usage: iter open [FROM] [@ID] | next ID [N] | close ID"),
     ("iter open @9", "error: no live snapshot 9"),
     ("merge now", "error: usage: merge"),
     ("show manifest 000001.log", "error: usage: show manifest (it takes no FILE)"),

@@ -6,7 +6,7 @@ import Chapter1WAL
 extension Shell {
   static let versionCommands: [Command] = [
     Command(
-      name: "iter", usage: "iter open [FROM] [@ID] | iter next ID [N] | iter close ID",
+      name: "iter", usage: "iter open [FROM] [@ID] | next ID [N] | close ID",
       summary: "a long-lived iterator that pins a version",
       help: """
         iter open [FROM] [@ID]: opens an iterator at FROM (or the first key), as \
