@@ -4,9 +4,12 @@
 /// engine (`swift run beach`, `beach --chapter 1 --dir /tmp/db`). The other
 /// subcommands are the chapters' tools and evidence:
 ///
-/// - dumps: `wal-dump` (a log, record by record) and `sst-dump` (a table:
-///   footer, properties, index, blocks);
-/// - measurements: `wal-bench` (synced writes, group commit),
+/// - dumps: `wal-dump` (a log, record by record), `sst-dump` (a table:
+///   footer, properties, index, blocks) and `manifest-dump` (a manifest, edit
+///   by edit);
+/// - measurements: `bench` (RocksDB's `db_bench` workloads, flags and
+///   result lines, on any chapter's engine), `wal-bench` (synced writes,
+///   group commit),
 ///   `memtable-bench` (arena skip list against one object per node) and
 ///   `table-bench` (prefix compression, block sizes, blocks per lookup);
 /// - the book: `notebook` (list, play, check, update) and `book` (weave
@@ -27,14 +30,17 @@ struct Beach: ParsableCommand {
   /// that chapter is (a milestone tag cuts the later chapters).
   static var subcommands: [any ParsableCommand.Type] {
     var commands: [any ParsableCommand.Type] = [
-      ShellCommand.self, WALDumpCommand.self, WALBenchCommand.self, NotebookCommand.self, BookCommand.self,
-      CrashWorkerCommand.self,
+      ShellCommand.self, WALDumpCommand.self, BenchCommand.self, WALBenchCommand.self, NotebookCommand.self,
+      BookCommand.self, CrashWorkerCommand.self,
     ]
     #if canImport(Chapter2Memtable)
       commands.append(MemtableBenchCommand.self)
     #endif
     #if canImport(Chapter3SSTable)
       commands += [SSTDumpCommand.self, TableBenchCommand.self]
+    #endif
+    #if canImport(Chapter4Manifest)
+      commands.append(ManifestDumpCommand.self)
     #endif
     return commands
   }

@@ -1,0 +1,15 @@
+#if canImport(Chapter2Memtable)
+  import Chapter1WAL
+  import Chapter2Memtable
+
+  extension MemtableIterator: BenchReversibleIterator {}
+
+  extension BenchEngineRegistry {
+    /// Chapter 2: the log and one memtable, which grows without bound.
+    static let chapter2 = BenchEngineDescriptor(chapter: 2, hasFilters: false, flushes: false, iteratesBackward: true) {
+      directory, _ in
+      let database = try Chapter2Memtable.Database.open(directory: directory, fileSystem: DiskFileSystem())
+      return BenchEngine(store: database, makeIterator: { database.makeIterator() })
+    }
+  }
+#endif
