@@ -197,7 +197,7 @@ public final class BenchRunner {
     case "seekrandom":
       return try seekRandom(name)
     case "deleterandom":
-      return try deleteRandom(name)
+      return try write(name, sequential: false, keySpace: c.num, sync: c.sync, deleting: true)
     case "reopen":
       return try reopen(name)
     default:
@@ -205,7 +205,11 @@ public final class BenchRunner {
     }
   }
 
-  private func write(_ name: String, sequential: Bool, keySpace: Int, sync: Bool) throws -> BenchResult {
+  /// Writes `num` keys per thread in batches of `batch_size`: puts of the
+  /// next value, or (`deleting`) deletes.
+  private func write(_ name: String, sequential: Bool, keySpace: Int, sync: Bool, deleting: Bool = false) throws
+    -> BenchResult
+  {
     let c = configuration
     let store = try openEngine().store
     let options = WriteOptions(sync: sync)
@@ -218,10 +222,10 @@ public final class BenchRunner {
         for offset in 0..<count {
           let number = sequential ? UInt64(index + offset) : thread.random.next() % UInt64(keySpace)
           BenchWorkload.writeKey(number, into: &key)
-          batch.put(key, thread.values.next(c.valueSize))
+          if deleting { batch.delete(key) } else { batch.put(key, thread.values.next(c.valueSize)) }
         }
         try store.write(batch, options: options)
-        thread.bytes += count * (c.keySize + c.valueSize)
+        if !deleting { thread.bytes += count * (c.keySize + c.valueSize) }
         index += count
         thread.finished(count)
       }
@@ -290,27 +294,6 @@ public final class BenchRunner {
     }
     result.message = "(\(result.found) of \(c.effectiveReads * c.threads) found)\n"
     return result.result
-  }
-
-  private func deleteRandom(_ name: String) throws -> BenchResult {
-    let c = configuration
-    let store = try openEngine().store
-    let options = WriteOptions(sync: c.sync)
-    return try parallel(name, operationsPerThread: c.num) { thread in
-      var key = BenchWorkload.key(0, size: c.keySize)
-      var index = 0
-      while index < c.num {
-        let count = min(c.batchSize, c.num - index)
-        var batch = WriteBatch()
-        for _ in 0..<count {
-          BenchWorkload.writeKey(thread.random.next() % UInt64(c.num), into: &key)
-          batch.delete(key)
-        }
-        try store.write(batch, options: options)
-        index += count
-        thread.finished(count)
-      }
-    }.result
   }
 
   /// Closes the database (waiting for background work, untimed), then
