@@ -431,9 +431,9 @@ public final class Database: SnapshotStore, @unchecked Sendable {
 
   // snippet: read-sources
   /// The memtables and the pinned current version a read consults. Both
-  /// are taken under the lock that a flush holds while it swaps the frozen
-  /// memtable for its table, so a reader sees the data in one or the other,
-  /// never in neither.
+  /// are taken under the lock a flush takes to drop the frozen memtable,
+  /// which it does only once its table is in the current version: a reader
+  /// may see the data in both, never in neither.
   private func sources(for holder: String) -> (memtables: [Memtable], pin: VersionSet.Pin) {
     lock.lock()
     defer { lock.unlock() }
