@@ -1,21 +1,10 @@
+import BeachShell
+
 /// Small HTML helpers.
 enum HTML {
   /// `text` with `&`, `<`, `>` and `"` escaped, for element content and
   /// attribute values alike.
-  static func escape(_ text: String) -> String {
-    var out = ""
-    out.reserveCapacity(text.utf8.count)
-    for character in text {
-      switch character {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\"": out += "&quot;"
-      default: out.append(character)
-      }
-    }
-    return out
-  }
+  static func escape(_ text: String) -> String { escapeMarkup(text) }
 
   /// A heading's anchor, GitHub style: lower case, letters, digits and
   /// hyphens, spaces become hyphens, the rest goes.

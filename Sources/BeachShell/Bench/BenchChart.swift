@@ -113,17 +113,5 @@ public enum BenchChart {
     return palette[index % palette.count]
   }
 
-  private static func escape(_ text: String) -> String {
-    var escaped = ""
-    for character in text {
-      switch character {
-      case "&": escaped += "&amp;"
-      case "<": escaped += "&lt;"
-      case ">": escaped += "&gt;"
-      case "\"": escaped += "&quot;"
-      default: escaped.append(character)
-      }
-    }
-    return escaped
-  }
+  private static func escape(_ text: String) -> String { escapeMarkup(text) }
 }
