@@ -75,7 +75,9 @@ struct BenchCommand: ParsableCommand {
     do {
       configuration = try BenchFlags.parse(flags)
     } catch {
-      throw ValidationError(error.message)
+      // One line, not the whole usage: the flags are too many for it.
+      StandardStream.error.write("beach bench: \(error.message)\n")
+      throw ExitCode.validationFailure
     }
     #if DEBUG
       StandardStream.error.write(

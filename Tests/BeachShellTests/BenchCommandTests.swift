@@ -39,6 +39,7 @@ import Testing
     let result = try beach(["bench", "--nmu=10"])
     #expect(result.status != 0)
     #expect(result.error.contains("unknown flag --nmu (did you mean --num?)"))
+    #expect(result.error.split(separator: "\n").count == 1, "one line, not the whole usage: \(result.error)")
     #expect(result.output.isEmpty)
   }
 }
