@@ -48,12 +48,6 @@ public final class Database: SnapshotStore, @unchecked Sendable {
     public init() {}
   }
 
-  /// A frozen memtable and the logs that hold its writes.
-  private struct Frozen {
-    let memtable: Memtable
-    let logNumbers: [UInt64]
-  }
-
   public let directory: String
   public let options: Options
   public let snapshots = SnapshotList()
@@ -61,18 +55,13 @@ public final class Database: SnapshotStore, @unchecked Sendable {
   private let tracer: Tracer
   private let commits: CommitQueue
 
-  /// Guards the state below; writers stalled on a busy flush wait on it.
-  private let lock = NSCondition()
-  private var active: Memtable
-  private var activeLog: LogWriter
-  /// Logs whose records are in `active` (more than one after a recovery).
-  private var activeLogNumbers: [UInt64]
-  private var immutable: Frozen?
+  /// The active and frozen memtables, and the flush loop; its lock also
+  /// guards `tables` and `isClosed`.
+  private let writeBuffer: Memtables
+  /// Hands out file numbers: logs and tables share one counter.
+  private let fileNumbers: FileNumbers
   /// Published tables, newest first.
   private var tables: [TableReader]
-  private var nextFileNumber: UInt64
-  private var flushError: (any Error)?
-  private var isFlushing = false
   private var isClosed = false
   /// The memtable the current leader writes into (leader-only).
   private var writing: Memtable?
@@ -86,13 +75,19 @@ public final class Database: SnapshotStore, @unchecked Sendable {
     self.fileSystem = fileSystem
     self.options = options
     self.tracer = tracer
-    self.active = active
-    self.activeLog = activeLog
-    self.activeLogNumbers = activeLogNumbers
     self.tables = tables
-    self.nextFileNumber = nextFileNumber
+    let fileNumbers = FileNumbers(next: nextFileNumber)
+    self.fileNumbers = fileNumbers
+    self.writeBuffer = Memtables(
+      directory: directory, fileSystem: fileSystem,
+      settings: .init(
+        memtableSize: options.memtableSize, maxRecordSize: options.maxRecordSize, skipListSeed: options.skipListSeed,
+        backgroundFlush: options.backgroundFlush),
+      tracer: tracer, active: active, activeLog: activeLog, activeLogNumbers: activeLogNumbers,
+      newFileNumber: { fileNumbers.take() })
     self.commits = CommitQueue(
       lastSequence: sequence, maxGroupBytes: options.maxGroupBytes, maxRecordSize: options.maxRecordSize)
+    writeBuffer.flusher = { [unowned self] frozen in try flush(frozen) }
   }
 
   // MARK: Opening and recovery
@@ -176,7 +171,7 @@ public final class Database: SnapshotStore, @unchecked Sendable {
 
   public func write(_ batch: WriteBatch, options: WriteOptions) throws -> SequenceNumber {
     return try commits.commit(batch, sync: options.sync) { group in
-      let (memtable, log) = try makeRoomForWrite()
+      let (memtable, log) = try writeBuffer.makeRoomForWrite()
       writing = memtable
       try log.commit(group, tracer: tracer)
     } apply: { commit in
@@ -185,105 +180,25 @@ public final class Database: SnapshotStore, @unchecked Sendable {
     }
   }
 
-  // snippet: make-room
-  /// Called by the commit queue's leader before it writes: returns the
-  /// memtable and log to write to, freezing a full memtable first. If the
-  /// previous frozen memtable is still being flushed, waits: the first taste
-  /// of backpressure.
-  private func makeRoomForWrite() throws -> (Memtable, LogWriter) {
-    lock.lock()
-    defer { lock.unlock() }
-    var stalled = false
-    while true {
-      if let flushError { throw flushError }
-      if active.memoryUsage < options.memtableSize { return (active, activeLog) }
-      if immutable != nil {
-        if !stalled {
-          tracer(
-            .db, "stall", "writers wait", "the memtable is full and the previous one is still being flushed",
-            why: "memory is bounded: a third memtable would grow faster than the disk can take it")
-          stalled = true
+  /// The flush itself, called by `Memtables`' flush loop with a frozen
+  /// memtable: write the table (steps 1 to 4, below); then, as the frozen
+  /// memtable is dropped, add the table to the list readers consult; then
+  /// retire the logs (step 5).
+  private func flush(_ frozen: Memtables.Frozen) throws -> (publish: () -> Void, afterwards: () throws -> Void) {
+    let number = fileNumbers.take()
+    if options.retireLogsBeforePublishing {
+      try retireLogs(frozen.logNumbers, savedIn: TableFileNames.temporary(number))
+      try fileSystem.syncDirectory(directory)
+    }
+    let table = try writeTable(frozen.memtable, number: number)
+    return (
+      { self.tables.insert(table, at: 0) },
+      {
+        if !self.options.retireLogsBeforePublishing {
+          try self.retireLogs(frozen.logNumbers, savedIn: table.name)
         }
-        lock.wait()
-        continue
       }
-      try freezeLocked()
-      if options.backgroundFlush {
-        Thread.detachNewThread { [self] in try? flushImmutable() }
-      } else {
-        lock.unlock()
-        defer { lock.lock() }
-        try flushImmutable()
-      }
-    }
-  }
-  // end snippet
-
-  /// Moves the active memtable to the immutable slot and starts a new
-  /// memtable and a new log. REQUIRES: the lock; no frozen memtable; no
-  /// leader writing (called by the leader itself, or inside a barrier).
-  private func freezeLocked() throws {
-    let number = nextFileNumber
-    nextFileNumber += 1
-    let frozen = Frozen(memtable: active, logNumbers: activeLogNumbers)
-    let newLog = try LogWriter.create(
-      number: number, in: directory, fileSystem: fileSystem, maxRecordSize: options.maxRecordSize, tracer: tracer)
-    try? activeLog.close()  // every record in it is written; it is only read again by recovery
-    immutable = frozen
-    active = Memtable(seed: options.skipListSeed)
-    activeLog = newLog
-    activeLogNumbers = [number]
-    tracer(
-      .memtable, "freeze", plural(frozen.memtable.count, "entry", "entries") + " now immutable",
-      "new writes go to a new memtable and \(newLog.name)",
-      why: "the frozen memtable can be written out while new writes continue")
-  }
-
-  /// Writes the immutable memtable to a table, publishes it, and retires its
-  /// logs; then does the same for any memtable frozen meanwhile. Runs on the
-  /// flush thread (or inline); never holds the lock during I/O. If a flush is
-  /// already running, returns at once: that one will take the new memtable.
-  private func flushImmutable() throws {
-    lock.lock()
-    guard !isFlushing else {
-      lock.unlock()
-      return
-    }
-    isFlushing = true
-    do {
-      while let frozen = immutable {
-        let number = nextFileNumber
-        nextFileNumber += 1
-        lock.unlock()
-        if options.retireLogsBeforePublishing {
-          try retireLogs(frozen.logNumbers, savedIn: TableFileNames.temporary(number))
-          try fileSystem.syncDirectory(directory)
-        }
-        let table = try writeTable(frozen.memtable, number: number)
-        lock.lock()
-        tables.insert(table, at: 0)
-        immutable = nil
-        lock.broadcast()  // stalled writers may go on
-        lock.unlock()
-        if !options.retireLogsBeforePublishing { try retireLogs(frozen.logNumbers, savedIn: table.name) }
-        lock.lock()
-      }
-      isFlushing = false
-      lock.broadcast()
-      lock.unlock()
-    } catch {
-      lock.lock()
-      flushError = error
-      isFlushing = false
-      lock.broadcast()
-      lock.unlock()
-      tracer(
-        .db, "error", "flush failed",
-        String(describing: error).replacingOccurrences(of: directory + "/", with: "")
-          .replacingOccurrences(of: directory, with: "the database directory"),
-        why: "writes are refused until the database is reopened")
-      throw error
-    }
+    )
   }
 
   // snippet: flush-table
@@ -329,36 +244,16 @@ public final class Database: SnapshotStore, @unchecked Sendable {
   /// Freezes the active memtable (if it holds anything) and flushes it now,
   /// in the commit queue's order, so no leader is writing meanwhile.
   public func flush() throws {
-    try commits.barrier {
-      lock.lock()
-      while immutable != nil && flushError == nil { lock.wait() }
-      if let flushError {
-        lock.unlock()
-        throw flushError
-      }
-      guard active.count > 0 else {
-        lock.unlock()
-        tracer(.memtable, "flush", "nothing to flush", "the memtable is empty")
-        return
-      }
-      do {
-        try freezeLocked()
-      } catch {
-        lock.unlock()
-        throw error
-      }
-      lock.unlock()
-      try flushImmutable()
-    }
+    try commits.barrier { try writeBuffer.flushNow() }
   }
 
   // MARK: Reading
 
   /// The memtables and tables a read consults, newest first.
   private func sources() -> (memtables: [Memtable], tables: [TableReader]) {
-    lock.lock()
-    defer { lock.unlock() }
-    return ([active] + (immutable.map { [$0.memtable] } ?? []), tables)
+    writeBuffer.lock.lock()
+    defer { writeBuffer.lock.unlock() }
+    return (writeBuffer.readableLocked, tables)
   }
 
   public func get(_ key: Bytes) throws -> Bytes? { try get(key, atSequence: commits.lastSequence) }
@@ -431,41 +326,37 @@ public final class Database: SnapshotStore, @unchecked Sendable {
 
   /// Published tables, newest first.
   public var tableReaders: [TableReader] {
-    lock.lock()
-    defer { lock.unlock() }
+    writeBuffer.lock.lock()
+    defer { writeBuffer.lock.unlock() }
     return tables
   }
 
   /// The active memtable and, while a flush runs, the frozen one.
   public var memtables: (active: Memtable, immutable: Memtable?) {
-    lock.lock()
-    defer { lock.unlock() }
-    return (active, immutable?.memtable)
+    writeBuffer.lock.lock()
+    defer { writeBuffer.lock.unlock() }
+    return (writeBuffer.active, writeBuffer.immutable?.memtable)
   }
 
   /// The log being written.
   public var logStatus: (name: String, status: LogWriter.Status) {
-    lock.lock()
-    defer { lock.unlock() }
-    return (activeLog.name, activeLog.status)
+    writeBuffer.lock.lock()
+    defer { writeBuffer.lock.unlock() }
+    return (writeBuffer.activeLog.name, writeBuffer.activeLog.status)
   }
 
   /// Waits until no flush is running and none is pending (tests, the shell,
   /// and `close`).
-  public func waitForFlush() {
-    lock.lock()
-    defer { lock.unlock() }
-    while (immutable != nil || isFlushing) && flushError == nil { lock.wait() }
-  }
+  public func waitForFlush() { try? writeBuffer.waitForFlush() }
 
   /// Waits for a running flush, then closes the log.
   public func close() throws {
     waitForFlush()
     commits.close()
-    lock.lock()
-    defer { lock.unlock() }
+    writeBuffer.lock.lock()
+    defer { writeBuffer.lock.unlock() }
     guard !isClosed else { return }
     isClosed = true
-    try activeLog.close()
+    try writeBuffer.activeLog.close()
   }
 }

@@ -46,12 +46,6 @@ public final class Database: SnapshotStore, @unchecked Sendable {
     public init() {}
   }
 
-  /// A frozen memtable and the logs that hold its writes.
-  private struct Frozen {
-    let memtable: Memtable
-    let logNumbers: [UInt64]
-  }
-
   public let directory: String
   public let options: Options
   public let snapshots = SnapshotList()
@@ -61,15 +55,9 @@ public final class Database: SnapshotStore, @unchecked Sendable {
   private let tracer: Tracer
   private let commits: CommitQueue
 
-  /// Guards the state below; writers stalled on a busy flush wait on it.
-  private let lock = NSCondition()
-  private var active: Memtable
-  private var activeLog: LogWriter
-  /// Logs whose records are in `active` (more than one after a recovery).
-  private var activeLogNumbers: [UInt64]
-  private var immutable: Frozen?
-  private var backgroundError: (any Error)?
-  private var isFlushing = false
+  /// Chapter 3's active and frozen memtables and flush loop, with this
+  /// chapter's flush; its lock also guards the two variables below.
+  private let writeBuffer: Memtables
   private var isClosed = false
   private var nextIteratorID = 1
   /// The memtable the current leader writes into (leader-only).
@@ -84,11 +72,16 @@ public final class Database: SnapshotStore, @unchecked Sendable {
     self.options = options
     self.tracer = tracer
     self.versions = versions
-    self.active = active
-    self.activeLog = activeLog
-    self.activeLogNumbers = activeLogNumbers
+    self.writeBuffer = Memtables(
+      directory: directory, fileSystem: fileSystem,
+      settings: .init(
+        memtableSize: options.memtableSize, maxRecordSize: options.maxRecordSize, skipListSeed: options.skipListSeed,
+        backgroundFlush: options.backgroundFlush),
+      tracer: tracer, active: active, activeLog: activeLog, activeLogNumbers: activeLogNumbers,
+      newFileNumber: { versions.newFileNumber() })
     self.commits = CommitQueue(
       lastSequence: sequence, maxGroupBytes: options.maxGroupBytes, maxRecordSize: options.maxRecordSize)
+    writeBuffer.flusher = { [unowned self] frozen in try flush(frozen) }
   }
 
   // MARK: Opening and recovery
@@ -190,7 +183,7 @@ public final class Database: SnapshotStore, @unchecked Sendable {
 
   public func write(_ batch: WriteBatch, options: WriteOptions) throws -> SequenceNumber {
     return try commits.commit(batch, sync: options.sync) { group in
-      let (memtable, log) = try makeRoomForWrite()
+      let (memtable, log) = try writeBuffer.makeRoomForWrite()
       writing = memtable
       try log.commit(group, tracer: tracer)
     } apply: { commit in
@@ -199,107 +192,21 @@ public final class Database: SnapshotStore, @unchecked Sendable {
     }
   }
 
-  /// Called by the commit queue's leader before it writes: returns the
-  /// memtable and log to write to, freezing a full memtable first, and
-  /// waiting while the previous one is still being flushed (as chapter 3).
-  private func makeRoomForWrite() throws -> (Memtable, LogWriter) {
-    lock.lock()
-    defer { lock.unlock() }
-    var stalled = false
-    while true {
-      if let backgroundError { throw backgroundError }
-      if active.memoryUsage < options.memtableSize { return (active, activeLog) }
-      if immutable != nil {
-        if !stalled {
-          tracer(
-            .db, "stall", "writers wait", "the memtable is full and the previous one is still being flushed",
-            why: "memory is bounded: a third memtable would grow faster than the disk can take it")
-          stalled = true
-        }
-        lock.wait()
-        continue
-      }
-      try freezeLocked()
-      if options.backgroundFlush {
-        Thread.detachNewThread { [self] in try? flushImmutable() }
-      } else {
-        lock.unlock()
-        defer { lock.lock() }
-        try flushImmutable()
-      }
-    }
-  }
-
-  /// Moves the active memtable to the immutable slot and starts a new
-  /// memtable and a new log. REQUIRES: the lock; no frozen memtable; no
-  /// leader writing (called by the leader itself, or inside a barrier).
-  private func freezeLocked() throws {
-    let number = versions.newFileNumber()
-    let frozen = Frozen(memtable: active, logNumbers: activeLogNumbers)
-    let newLog = try LogWriter.create(
-      number: number, in: directory, fileSystem: fileSystem, maxRecordSize: options.maxRecordSize, tracer: tracer)
-    try? activeLog.close()  // every record in it is written; it is only read again by recovery
-    immutable = frozen
-    active = Memtable(seed: options.skipListSeed)
-    activeLog = newLog
-    activeLogNumbers = [number]
-    tracer(
-      .memtable, "freeze", plural(frozen.memtable.count, "entry", "entries") + " now immutable",
-      "new writes go to a new memtable and \(newLog.name)",
-      why: "the frozen memtable can be written out while new writes continue")
-  }
-
   // snippet: flush-with-manifest
-  /// Writes the immutable memtable to a table, records it in the manifest,
-  /// and retires its logs; then does the same for any memtable frozen
-  /// meanwhile. If a flush is already running, returns at once.
-  private func flushImmutable() throws {
-    lock.lock()
-    guard !isFlushing else {
-      lock.unlock()
-      return
-    }
-    isFlushing = true
-    do {
-      while let frozen = immutable {
-        let stillNeeded = activeLogNumbers.min()!
-        lock.unlock()
-        let table = try writeTable(frozen.memtable)
-        var edit = VersionEdit()
-        edit.added = [(0, table.metadata)]
-        edit.logNumber = stillNeeded
-        edit.lastSequence = table.reader.properties.largestSequence
-        try versions.apply(edit, added: [table])
-        lock.lock()
-        immutable = nil
-        lock.broadcast()  // stalled writers may go on
-        lock.unlock()
-        try retireLogs(frozen.logNumbers, recoveryStartsAt: stillNeeded)
-        lock.lock()
-      }
-      isFlushing = false
-      lock.broadcast()
-      lock.unlock()
-    } catch {
-      fail(error, "flush")
-      throw error
-    }
+  /// The flush itself, called by chapter 3's flush loop (`Memtables`) with
+  /// a frozen memtable: write the table, durably; record it in the
+  /// manifest, which makes it current; and, once the frozen memtable is
+  /// dropped, retire the logs the edit says are no longer needed.
+  private func flush(_ frozen: Memtables.Frozen) throws -> (publish: () -> Void, afterwards: () throws -> Void) {
+    let table = try writeTable(frozen.memtable)
+    var edit = VersionEdit()
+    edit.added = [(0, table.metadata)]
+    edit.logNumber = frozen.successorLog
+    edit.lastSequence = table.reader.properties.largestSequence
+    try versions.apply(edit, added: [table])
+    return ({}, { try self.retireLogs(frozen.logNumbers, recoveryStartsAt: frozen.successorLog) })
   }
   // end snippet
-
-  /// Records a background failure: writes are refused until reopen.
-  private func fail(_ error: any Error, _ what: String) {
-    lock.lock()
-    backgroundError = backgroundError ?? error
-    isFlushing = false
-    lock.broadcast()
-    lock.unlock()
-    tracer(
-      .db, "error", "\(what) failed",
-      String(describing: error).replacingOccurrences(of: directory + "/", with: "")
-        .replacingOccurrences(of: directory, with: "the database directory"),
-      why: "writes are refused until the database is reopened")
-  }
 
   /// Writes a table from `entries` under a fresh number, makes it durable
   /// (file and name), and opens it.
@@ -354,27 +261,7 @@ public final class Database: SnapshotStore, @unchecked Sendable {
   /// Freezes the active memtable (if it holds anything) and flushes it now,
   /// in the commit queue's order, so no leader is writing meanwhile.
   public func flush() throws {
-    try commits.barrier {
-      lock.lock()
-      while immutable != nil && backgroundError == nil { lock.wait() }
-      if let backgroundError {
-        lock.unlock()
-        throw backgroundError
-      }
-      guard active.count > 0 else {
-        lock.unlock()
-        tracer(.memtable, "flush", "nothing to flush", "the memtable is empty")
-        return
-      }
-      do {
-        try freezeLocked()
-      } catch {
-        lock.unlock()
-        throw error
-      }
-      lock.unlock()
-      try flushImmutable()
-    }
+    try commits.barrier { try writeBuffer.flushNow() }
   }
 
   // snippet: merge-tables
@@ -391,11 +278,7 @@ public final class Database: SnapshotStore, @unchecked Sendable {
   @discardableResult
   public func mergeTables() throws -> TableMetadata? {
     try commits.barrier {
-      lock.lock()
-      while (immutable != nil || isFlushing) && backgroundError == nil { lock.wait() }
-      let failed = backgroundError
-      lock.unlock()
-      if let failed { throw failed }
+      try writeBuffer.waitForFlush()
       let version = versions.current
       let inputs = version.levels.enumerated().flatMap { level, tables in tables.map { (level, $0) } }
       guard inputs.count > 1 || version.levels[0].count == 1 else {
@@ -420,7 +303,7 @@ public final class Database: SnapshotStore, @unchecked Sendable {
         try versions.apply(edit, added: [output], why: "merged into \(output.name)")
         return output.metadata
       } catch {
-        fail(error, "merge")
+        writeBuffer.fail(error, "merge")
         throw error
       }
     }
@@ -435,9 +318,9 @@ public final class Database: SnapshotStore, @unchecked Sendable {
   /// which it does only once its table is in the current version: a reader
   /// may see the data in both, never in neither.
   private func sources(for holder: String) -> (memtables: [Memtable], pin: VersionSet.Pin) {
-    lock.lock()
-    defer { lock.unlock() }
-    return ([active] + (immutable.map { [$0.memtable] } ?? []), versions.pin(holder))
+    writeBuffer.lock.lock()
+    defer { writeBuffer.lock.unlock() }
+    return (writeBuffer.readableLocked, versions.pin(holder))
   }
   // end snippet
 
@@ -491,10 +374,10 @@ public final class Database: SnapshotStore, @unchecked Sendable {
   /// An iterator over the database as it is now (or at `snapshot`),
   /// holding its version until it is closed.
   public func makeIterator(at snapshot: SnapshotList.Snapshot? = nil) -> Iterator {
-    lock.lock()
+    writeBuffer.lock.lock()
     let id = nextIteratorID
     nextIteratorID += 1
-    lock.unlock()
+    writeBuffer.lock.unlock()
     return makeIterator(atSequence: snapshot?.sequence ?? commits.lastSequence, holder: "iterator \(id)", id: id)
   }
 
@@ -520,16 +403,19 @@ public final class Database: SnapshotStore, @unchecked Sendable {
 
   /// The active memtable and, while a flush runs, the frozen one.
   public var memtables: (active: Memtable, immutable: Memtable?) {
-    lock.lock()
-    defer { lock.unlock() }
-    return (active, immutable?.memtable)
+    writeBuffer.lock.lock()
+    defer { writeBuffer.lock.unlock() }
+    return (writeBuffer.active, writeBuffer.immutable?.memtable)
   }
 
   /// The log being written, and every log still needed by recovery.
   public var logStatus: (name: String, status: LogWriter.Status, needed: [UInt64]) {
-    lock.lock()
-    defer { lock.unlock() }
-    return (activeLog.name, activeLog.status, (immutable?.logNumbers ?? []) + activeLogNumbers)
+    writeBuffer.lock.lock()
+    defer { writeBuffer.lock.unlock() }
+    return (
+      writeBuffer.activeLog.name, writeBuffer.activeLog.status,
+      (writeBuffer.immutable?.logNumbers ?? []) + writeBuffer.activeLogNumbers
+    )
   }
 
   /// Every file in the directory with what it is to the database: `show
@@ -550,11 +436,7 @@ public final class Database: SnapshotStore, @unchecked Sendable {
   }
 
   /// Waits until no flush is running and none is pending.
-  public func waitForFlush() {
-    lock.lock()
-    defer { lock.unlock() }
-    while (immutable != nil || isFlushing) && backgroundError == nil { lock.wait() }
-  }
+  public func waitForFlush() { try? writeBuffer.waitForFlush() }
 
   /// Waits for a running flush, then closes the log and the manifest.
   /// Iterators still open keep reading what they hold, but no file is
@@ -562,11 +444,11 @@ public final class Database: SnapshotStore, @unchecked Sendable {
   public func close() throws {
     waitForFlush()
     commits.close()
-    lock.lock()
-    defer { lock.unlock() }
+    writeBuffer.lock.lock()
+    defer { writeBuffer.lock.unlock() }
     guard !isClosed else { return }
     isClosed = true
-    try activeLog.close()
+    try writeBuffer.activeLog.close()
     try versions.close()
   }
 }

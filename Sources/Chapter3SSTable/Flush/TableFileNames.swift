@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Names of the files a chapter 3 database keeps: `000007.sst` for a table,
 /// `000007.sst.tmp` while it is being written, `000008.log` for a log. Logs
 /// and tables share one counter, so a number names exactly one file.
@@ -22,5 +24,20 @@ public enum TableFileNames {
   private static func padded(_ number: UInt64) -> String {
     let digits = String(number)
     return String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+  }
+}
+
+/// Hands out file numbers, one counter for logs and tables, from any thread.
+public final class FileNumbers: Sendable {
+  private let next: Mutex<UInt64>
+
+  public init(next: UInt64) { self.next = Mutex(next) }
+
+  /// The next number; never the same twice.
+  public func take() -> UInt64 {
+    next.withLock {
+      $0 += 1
+      return $0 - 1
+    }
   }
 }
