@@ -313,7 +313,7 @@ public final class Database: SnapshotStore, @unchecked Sendable {
   // MARK: Reading
 
   // snippet: read-sources
-  /// The memtables and the pinned current version a read consults. Both
+  /// The memtables and the pinned current version an iterator reads. Both
   /// are taken under the lock a flush takes to drop the frozen memtable,
   /// which it does only once its table is in the current version: a reader
   /// may see the data in both, never in neither.
@@ -321,6 +321,14 @@ public final class Database: SnapshotStore, @unchecked Sendable {
     writeBuffer.lock.lock()
     defer { writeBuffer.lock.unlock() }
     return (writeBuffer.readableLocked, versions.pin(holder))
+  }
+
+  /// The same for a point read, which pins its version only for a moment:
+  /// a count rather than a named pin. Pair it with `versions.endRead`.
+  private func readSources() -> (memtables: [Memtable], version: Version) {
+    writeBuffer.lock.lock()
+    defer { writeBuffer.lock.unlock() }
+    return (writeBuffer.readableLocked, versions.beginRead())
   }
   // end snippet
 
@@ -331,8 +339,8 @@ public final class Database: SnapshotStore, @unchecked Sendable {
   }
 
   private func get(_ key: Bytes, atSequence sequence: SequenceNumber) throws -> Bytes? {
-    let (memtables, pin) = sources(for: "a get")
-    defer { pin.release() }
+    let (memtables, version) = readSources()
+    defer { versions.endRead(version) }
     for memtable in memtables {
       switch memtable.get(key, snapshot: sequence) {
       case .found(let value): return value
@@ -340,7 +348,7 @@ public final class Database: SnapshotStore, @unchecked Sendable {
       case .notFound: continue
       }
     }
-    for table in pin.version.candidates(for: key) {
+    for table in version.candidates(for: key) {
       switch try table.reader.get(key, snapshot: sequence).result {
       case .found(let value): return value
       case .deleted: return nil

@@ -111,6 +111,24 @@ import Testing
   }
   // end snippet
 
+  /// A point read pins its version with a count, not a named pin; the
+  /// tables it may read stay until it ends.
+  @Test func aReadInProgressKeepsItsTables() throws {
+    let fs = MemoryFileSystem()
+    let db = try Fixture.open(fs)
+    for i in 0..<10 { try db.put(Fixture.key(i), Fixture.value(i)) }
+    try db.flush()
+    try db.put(Fixture.key(1), Fixture.value(2))
+    try db.flush()
+    let read = db.versions.beginRead()
+    #expect(db.versions.pins().map(\.holders) == [["1 read"]])
+    try db.mergeTables()
+    #expect(try Fixture.tablesOnDisk(fs).count == 3, "the read's two tables and the merged one")
+    db.versions.endRead(read)
+    #expect(try Fixture.tablesOnDisk(fs) == Fixture.tablesInVersion(db))
+    #expect(db.versions.pins().isEmpty)
+  }
+
   @Test func aFreedIteratorReleasesItsVersionToo() throws {
     let fs = MemoryFileSystem()
     let db = try Fixture.open(fs)

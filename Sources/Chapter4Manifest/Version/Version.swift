@@ -30,6 +30,9 @@ public final class Version: @unchecked Sendable {
   /// Counts versions in the order they were made: `version 4`.
   public let id: Int
   public let levels: [[TableFile]]
+  /// Point reads in progress on this version (guarded by the version
+  /// set's lock): short pins that need no name.
+  var reads = 0
 
   init(id: Int, levels: [[TableFile]]) {
     self.id = id

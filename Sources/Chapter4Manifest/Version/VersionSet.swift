@@ -2,6 +2,7 @@ import Chapter1WAL
 import Chapter2Memtable
 import Chapter3SSTable
 import Foundation
+import Synchronization
 
 /// The current version, the versions readers still hold, the file-number
 /// counter, and the manifest that makes changes to them durable.
@@ -227,7 +228,7 @@ public final class VersionSet: @unchecked Sendable {
     // Past the limit, and at least twice what a rewrite would leave, so a
     // version too big for the limit is not rewritten at every edit.
     let rewrite = manifest.size > max(options.maxManifestSize, 2 * manifest.snapshotSize)
-    if holders[base.id] != nil { pinnedVersions[base.id] = base }
+    if holders[base.id] != nil || base.reads > 0 { pinnedVersions[base.id] = base }
     lock.unlock()
     tracer(
       .manifest, "version", "version \(version.id) is current", version.summary,
@@ -278,8 +279,7 @@ public final class VersionSet: @unchecked Sendable {
     public let id: Int
     public let holder: String
     private weak var owner: VersionSet?
-    private let released = NSLock()
-    private var isReleased = false
+    private let released = Atomic(false)
 
     init(version: Version, id: Int, holder: String, owner: VersionSet) {
       self.version = version
@@ -290,10 +290,7 @@ public final class VersionSet: @unchecked Sendable {
 
     /// Lets the version go (idempotent; also done when the pin is freed).
     public func release() {
-      released.lock()
-      let first = !isReleased
-      isReleased = true
-      released.unlock()
+      let first = released.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
       if first { owner?.unpin(self) }
     }
 
@@ -313,13 +310,35 @@ public final class VersionSet: @unchecked Sendable {
   private func unpin(_ pin: Pin) {
     lock.lock()
     holders[pin.version.id]?[pin.id] = nil
-    var collect = false
-    if holders[pin.version.id]?.isEmpty == true {
-      holders[pin.version.id] = nil
-      collect = pinnedVersions.removeValue(forKey: pin.version.id) != nil
-    }
+    if holders[pin.version.id]?.isEmpty == true { holders[pin.version.id] = nil }
+    let collect = unpinnedLocked(pin.version)
     lock.unlock()
     if collect { try? collectObsoleteTables(releasedBy: pin.holder) }
+  }
+
+  /// Pins the current version for one point read, the cheap way: a count,
+  /// no name and no allocation. Every call is paired with `endRead`.
+  public func beginRead() -> Version {
+    lock.lock()
+    defer { lock.unlock() }
+    currentVersion.reads += 1
+    return currentVersion
+  }
+
+  /// Ends a read that `beginRead` started on `version`.
+  public func endRead(_ version: Version) {
+    lock.lock()
+    version.reads -= 1
+    let collect = unpinnedLocked(version)
+    lock.unlock()
+    if collect { try? collectObsoleteTables(releasedBy: "a read") }
+  }
+
+  /// If nothing pins `version` any more and it is not current, forgets it
+  /// and says that obsolete tables may now go. REQUIRES: the lock.
+  private func unpinnedLocked(_ version: Version) -> Bool {
+    guard holders[version.id] == nil, version.reads == 0 else { return false }
+    return pinnedVersions.removeValue(forKey: version.id) != nil
   }
 
   // snippet: collect-obsolete
@@ -375,8 +394,13 @@ public final class VersionSet: @unchecked Sendable {
   public func pins() -> [(version: Int, holders: [String])] {
     lock.lock()
     defer { lock.unlock() }
-    return holders.keys.sorted().map { id in
-      (id, (holders[id] ?? [:]).sorted { $0.key < $1.key }.map(\.value))
+    let reading =
+      pinnedVersions.values.filter { $0.reads > 0 }.map(\.id) + (currentVersion.reads > 0 ? [currentVersion.id] : [])
+    return Set(holders.keys).union(reading).sorted().map { id in
+      var who = (holders[id] ?? [:]).sorted { $0.key < $1.key }.map(\.value)
+      let reads = id == currentVersion.id ? currentVersion.reads : pinnedVersions[id]?.reads ?? 0
+      if reads > 0 { who.append(plural(reads, "read")) }
+      return (id, who)
     }
   }
 
