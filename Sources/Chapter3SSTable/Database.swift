@@ -63,8 +63,6 @@ public final class Database: SnapshotStore, @unchecked Sendable {
   /// Published tables, newest first.
   private var tables: [TableReader]
   private var isClosed = false
-  /// The memtable the current leader writes into (leader-only).
-  private var writing: Memtable?
 
   private init(
     directory: String, fileSystem: any FileSystem, options: Options, tracer: Tracer, active: Memtable,
@@ -170,14 +168,7 @@ public final class Database: SnapshotStore, @unchecked Sendable {
   // MARK: Writing
 
   public func write(_ batch: WriteBatch, options: WriteOptions) throws -> SequenceNumber {
-    return try commits.commit(batch, sync: options.sync) { group in
-      let (memtable, log) = try writeBuffer.makeRoomForWrite()
-      writing = memtable
-      try log.commit(group, tracer: tracer)
-    } apply: { commit in
-      writing!.insert(commit.batch, from: commit.firstSequence)
-      writing!.traceInserts(commit, limit: self.options.memtableSize, tracer: tracer)
-    }
+    try commits.commit(batch, sync: options.sync, persist: writeBuffer.persist, apply: writeBuffer.apply)
   }
 
   /// The flush itself, called by `Memtables`' flush loop with a frozen
@@ -332,18 +323,10 @@ public final class Database: SnapshotStore, @unchecked Sendable {
   }
 
   /// The active memtable and, while a flush runs, the frozen one.
-  public var memtables: (active: Memtable, immutable: Memtable?) {
-    writeBuffer.lock.lock()
-    defer { writeBuffer.lock.unlock() }
-    return (writeBuffer.active, writeBuffer.immutable?.memtable)
-  }
+  public var memtables: (active: Memtable, immutable: Memtable?) { writeBuffer.current }
 
   /// The log being written.
-  public var logStatus: (name: String, status: LogWriter.Status) {
-    writeBuffer.lock.lock()
-    defer { writeBuffer.lock.unlock() }
-    return (writeBuffer.activeLog.name, writeBuffer.activeLog.status)
-  }
+  public var logStatus: (name: String, status: LogWriter.Status) { writeBuffer.logStatus }
 
   /// Waits until no flush is running and none is pending (tests, the shell,
   /// and `close`).

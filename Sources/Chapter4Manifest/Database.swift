@@ -60,8 +60,6 @@ public final class Database: SnapshotStore, @unchecked Sendable {
   private let writeBuffer: Memtables
   private var isClosed = false
   private var nextIteratorID = 1
-  /// The memtable the current leader writes into (leader-only).
-  private var writing: Memtable?
 
   private init(
     directory: String, fileSystem: any FileSystem, options: Options, tracer: Tracer, versions: VersionSet,
@@ -182,14 +180,7 @@ public final class Database: SnapshotStore, @unchecked Sendable {
   // MARK: Writing
 
   public func write(_ batch: WriteBatch, options: WriteOptions) throws -> SequenceNumber {
-    return try commits.commit(batch, sync: options.sync) { group in
-      let (memtable, log) = try writeBuffer.makeRoomForWrite()
-      writing = memtable
-      try log.commit(group, tracer: tracer)
-    } apply: { commit in
-      writing!.insert(commit.batch, from: commit.firstSequence)
-      writing!.traceInserts(commit, limit: self.options.memtableSize, tracer: tracer)
-    }
+    try commits.commit(batch, sync: options.sync, persist: writeBuffer.persist, apply: writeBuffer.apply)
   }
 
   // snippet: flush-with-manifest
@@ -410,11 +401,7 @@ public final class Database: SnapshotStore, @unchecked Sendable {
   public var lastSequence: SequenceNumber { commits.lastSequence }
 
   /// The active memtable and, while a flush runs, the frozen one.
-  public var memtables: (active: Memtable, immutable: Memtable?) {
-    writeBuffer.lock.lock()
-    defer { writeBuffer.lock.unlock() }
-    return (writeBuffer.active, writeBuffer.immutable?.memtable)
-  }
+  public var memtables: (active: Memtable, immutable: Memtable?) { writeBuffer.current }
 
   /// The log being written, and every log still needed by recovery.
   public var logStatus: (name: String, status: LogWriter.Status, needed: [UInt64]) {

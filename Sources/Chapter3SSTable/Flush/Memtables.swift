@@ -65,6 +65,9 @@ public final class Memtables: @unchecked Sendable {
   /// Set by a failed flush: writes are refused until the engine is reopened.
   public private(set) var backgroundError: (any Error)?
   public private(set) var isFlushing = false
+  /// The memtable the commit queue's current leader writes into
+  /// (leader-only).
+  private var writing: Memtable?
 
   public init(
     directory: String, fileSystem: any FileSystem, settings: Settings, tracer: Tracer, active: Memtable,
@@ -78,6 +81,30 @@ public final class Memtables: @unchecked Sendable {
     self.activeLog = activeLog
     self.activeLogNumbers = activeLogNumbers
     self.newFileNumber = newFileNumber
+  }
+
+  /// The commit queue's persist step for an engine with these memtables:
+  /// make room (freezing a full memtable, or waiting), then append the
+  /// group to the active log.
+  public func persist(_ group: [CommitQueue.Commit]) throws {
+    let (memtable, log) = try makeRoomForWrite()
+    writing = memtable
+    try log.commit(group, tracer: tracer)
+  }
+
+  /// The commit queue's apply step: inserts a committed batch into the
+  /// memtable whose log `persist` wrote it to.
+  public func apply(_ commit: CommitQueue.Commit) {
+    let memtable = writing!
+    memtable.insert(commit.batch, from: commit.firstSequence)
+    guard tracer.isEnabled else { return }
+    for (index, operation) in commit.batch.operations.enumerated() {
+      let kind: ValueKind = if case .put = operation { .value } else { .deletion }
+      tracer(
+        .memtable, "insert", "\(printable(operation.key)) #\(commit.firstSequence + SequenceNumber(index)) \(kind)",
+        "\(plural(memtable.count, "entry", "entries")), \(formatBytes(memtable.memoryUsage)) of "
+          + "\(formatBytes(settings.memtableSize)) before a flush")
+    }
   }
 
   // snippet: make-room
@@ -214,4 +241,18 @@ public final class Memtables: @unchecked Sendable {
 
   /// The memtables a read consults, newest first. REQUIRES: the lock.
   public var readableLocked: [Memtable] { [active] + (immutable.map { [$0.memtable] } ?? []) }
+
+  /// The active memtable and, while a flush runs, the frozen one.
+  public var current: (active: Memtable, immutable: Memtable?) {
+    lock.lock()
+    defer { lock.unlock() }
+    return (active, immutable?.memtable)
+  }
+
+  /// The log being written: its name and status.
+  public var logStatus: (name: String, status: LogWriter.Status) {
+    lock.lock()
+    defer { lock.unlock() }
+    return (activeLog.name, activeLog.status)
+  }
 }
