@@ -53,7 +53,9 @@ targets += [
   // location of the repository. A library, so no test target copies another.
   .target(
     name: "TestSupport",
-    dependencies: [.target(name: chapterModules[0])],
+    dependencies: [
+      .target(name: chapterModules[0]), .product(name: "PropertyBased", package: "swift-property-based"),
+    ],
     path: "Tests/TestSupport"
   ),
   .target(

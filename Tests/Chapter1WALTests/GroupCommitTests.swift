@@ -66,7 +66,7 @@ final class SyncGate: Sendable {
     let order = Mutex<[String]>([])
     var batch = WriteBatch()
     batch.put([1], [1])
-    try queue.commit(batch, sync: false) { _ in
+    _ = try queue.commit(batch, sync: false) { _ in
       order.withLock { $0.append("persist 1") }
     } apply: { _ in
     }
@@ -74,7 +74,7 @@ final class SyncGate: Sendable {
       order.withLock { $0.append("barrier") }
       return queue.lastSequence
     }
-    try queue.commit(batch, sync: false) { _ in
+    _ = try queue.commit(batch, sync: false) { _ in
       order.withLock { $0.append("persist 2") }
     } apply: { _ in
     }

@@ -1,4 +1,5 @@
 import Chapter1WAL
+import PropertyBased
 
 /// What the reference-model tests need from an engine, in chapter 1's terms
 /// only, so that every chapter from 2 on can be driven by the same model
@@ -109,6 +110,29 @@ public enum ReferenceModel {
   }
 
   public static func key(_ n: Int) -> Bytes { Bytes(utf8: "k\(n)") }
+
+  /// Random sessions of 1 to 60 of the steps every engine has.
+  public static let sessions = zip(
+    Gen<Int>.value(in: 0..<Step.rollsWithoutIterators), Gen<Int>.value(in: 0...7), Gen<Int>.value(in: 0...9)
+  )
+  .map { Step(roll: $0, a: $1, b: $2) }
+  .array(of: 1...60)
+
+  /// Random sessions that also open, read and close iterators and merge
+  /// (chapter 4 on).
+  public static let sessionsWithIterators = zip(
+    Gen<Int>.value(in: 0..<Step.rollsWithIterators), Gen<Int>.value(in: 0...7), Gen<Int>.value(in: 0...9)
+  )
+  .map { Step(roll: $0, a: $1, b: $2) }
+  .array(of: 1...60)
+
+  /// Runs `steps` as `run` does; returns the disagreement followed by the
+  /// numbered steps, ready for `Issue.record`, or `nil`.
+  public static func failure(of steps: [Step], on subject: inout some ModelSubject) throws -> String? {
+    guard let problem = try run(steps, on: &subject) else { return nil }
+    let listing = steps.enumerated().map { "  \($0.offset): \($0.element)" }.joined(separator: "\n")
+    return "\(problem)\nsteps:\n\(listing)"
+  }
 
   /// Runs `steps` against `subject` and the model; returns the first
   /// disagreement, or `nil`.
