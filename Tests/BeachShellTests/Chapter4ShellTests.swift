@@ -27,6 +27,7 @@ import Testing
   @Test(arguments: [
     ("iter", "error: usage: iter open [FROM] [@ID] | next ID [N] | close ID"),
     ("iter frob", "error: iter takes open, next or close, not 'frob'"),
+    ("iter opn", "error: iter takes open, next or close, not 'opn'; did you mean 'open'?"),
     ("iter next", "error: usage: iter next ID [N]"),
     ("iter next x", "error: ID must be a number, 1 or more (got 'x')"),
     ("iter next 7", "error: no open iterator 7 (none is open)"),

@@ -42,7 +42,10 @@ extension Shell {
         try engine.closeIterator(id: id)
         shell.say("ok  closed iterator \(id)")
       default:
-        throw ShellError("iter takes open, next or close, not '\(arguments.text(0))'")
+        let word = arguments.text(0)
+        let close = ["open", "next", "close"].first { editDistance($0, word) == 1 }
+        throw ShellError(
+          "iter takes open, next or close, not '\(word)'" + (close.map { "; did you mean '\($0)'?" } ?? ""))
       }
     },
     Command(
