@@ -16,22 +16,31 @@ let chapters: [(module: String, tag: String)] = [
   ("Chapter2Memtable", "memtable"),
   ("Chapter3SSTable", "sstables"),
   ("Chapter4Manifest", "manifest"),
+  ("Chapter5BloomFilter", "bloom"),
 ]
 
-/// Packages a chapter uses beyond the chapter before it. A chapter cut from
-/// the list above takes its entry here with it (an entry for a missing
-/// chapter is simply unused).
-let chapterDependencies: [String: [Target.Dependency]] = [
-  "Chapter2Memtable": [.product(name: "Atomics", package: "swift-atomics")]
+/// Packages a chapter uses beyond the chapter before it, one chapter to a
+/// line: a milestone cuts the lines of later chapters here too.
+let chapterDependencies: [(module: String, uses: [Target.Dependency])] = [
+  ("Chapter2Memtable", [.product(name: "Atomics", package: "swift-atomics")]),
+  ("Chapter5BloomFilter", [.target(name: "Chapter5CRC32C")]),
+]
+
+/// C targets a chapter brings, one to a line (a milestone cuts them too).
+let chapterCTargets: [Target] = [
+  .target(name: "Chapter5CRC32C", path: "Sources/Chapter5CRC32C"),
 ]
 
 let chapterModules = chapters.map(\.module)
 
-var targets: [Target] = []
+var targets: [Target] = chapterCTargets
 
 for (index, chapter) in chapters.enumerated() {
   let previous = index == 0 ? [] : [Target.Dependency(stringLiteral: chapterModules[index - 1])]
-  targets.append(.target(name: chapter.module, dependencies: previous + (chapterDependencies[chapter.module] ?? [])))
+  targets.append(
+    .target(
+      name: chapter.module,
+      dependencies: previous + (chapterDependencies.first { $0.module == chapter.module }?.uses ?? [])))
   targets.append(
     .testTarget(
       name: "\(chapter.module)Tests",
@@ -60,7 +69,9 @@ targets += [
   ),
   .target(
     name: "BeachShell",
-    dependencies: chapterModules.map { Target.Dependency(stringLiteral: $0) } + ["CReadline"]
+    dependencies: chapterModules.map { Target.Dependency(stringLiteral: $0) } + [
+      "CReadline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+    ]
   ),
   // The book weaver: Chapters/ + Sources/ snippets + Notebook/ sessions →
   // Book/ (Markdown) and an HTML book.

@@ -15,12 +15,13 @@
 ///   completion), plain lines from a pipe.
 /// - **`Shell`** (this file) owns the session: the open engine, the file
 ///   system stack, the tracer, the settings (`sync`, `trace`), a batch being
-///   built. It looks each line's first word up in **`Shell.commandTable`**:
-///   one row per command with its usage, help text, arity and handler, so
-///   help, argument checks, completion and suggestions never disagree.
-/// - **`EngineRegistry`** lists one `EngineDescriptor` per chapter, compiled
-///   in with `#if canImport`, and the capabilities of each decide which
-///   commands the shell offers.
+///   built. It looks each line's first word up among **`Command`** values:
+///   one per command with its usage, help text, arity and handler, so help,
+///   argument checks, completion and suggestions never disagree.
+/// - **`EngineRegistry`** lists one `ChapterAdapter` per chapter
+///   (`Chapters/Chapters.swift`). Each chapter's adapter, in its own folder
+///   under `Chapters/`, opens its engine and hands over the commands and
+///   `show` topics it adds; the core knows none of them by name.
 /// - **`NotebookRunner`** replays `Notebook/*.md` sessions through a fresh
 ///   shell and diffs the output.
 ///
@@ -69,16 +70,27 @@ public final class Shell {
     public var output: ShellOutput
     /// Notebook mode: engines run background work inline and fix their seeds.
     public var deterministic: Bool
+    /// Whether an error names the input line it came from (`error: line 3:
+    /// …`): for scripts and piped input, not for a person typing.
+    public var errorsNameTheirLine: Bool
+    /// Whether the first failing command ends the session (`--bail`).
+    public var bail: Bool
+    /// The memtable size of engines that flush (chapter 3 on).
+    public var memtableSize: Int
 
     public init(
       chapter: Int? = nil, directory: String, trace: Tracer.Level = .steps, output: ShellOutput,
-      deterministic: Bool = false
+      deterministic: Bool = false, errorsNameTheirLine: Bool = false, bail: Bool = false,
+      memtableSize: Int = Shell.defaultMemtableSize
     ) {
       self.chapter = chapter
       self.directory = directory
       self.trace = trace
       self.output = output
       self.deterministic = deterministic
+      self.errorsNameTheirLine = errorsNameTheirLine
+      self.bail = bail
+      self.memtableSize = memtableSize
     }
   }
 
@@ -110,8 +122,27 @@ public final class Shell {
   public internal(set) var syncWrites = true
   /// The batch being collected after a bare `batch`, until `commit` or `abort`.
   var pendingBatch: WriteBatch?
+  /// The inputs being read, outermost first: a name (`nil` for the shell's
+  /// own input) and the number of the line being run. `source` pushes one.
+  var inputs: [(name: String?, line: Int)] = [(nil, 0)]
   /// How deep `source` calls are nested (a file sourcing itself stops).
-  var sourceDepth = 0
+  var sourceDepth: Int { inputs.count - 1 }
+  /// The memtable size engines that flush are opened with (`set
+  /// memtable-size`).
+  var memtableSize: Int
+  /// At most this many lines of a listing (`scan`, `show`, `files`) are
+  /// printed, then a line saying how many more there are; `nil`: all
+  /// (`set limit`).
+  var listingLimit: Int? = 40
+
+  /// 4 KiB: small, so that a session fills a memtable in a few dozen writes
+  /// and watches it flush (an engine's own default is 4 MiB).
+  public static let defaultMemtableSize = 4096
+
+  /// How many commands have failed (printed an `error:` line) so far.
+  public private(set) var failures = 0
+  let errorsNameTheirLine: Bool
+  let bail: Bool
   /// Set by `quit`; `run` stops reading.
   public private(set) var isFinished = false
 
@@ -129,6 +160,9 @@ public final class Shell {
     self.engineDescriptor = descriptor
     self.directory = options.directory
     self.deterministic = options.deterministic
+    self.errorsNameTheirLine = options.errorsNameTheirLine
+    self.bail = options.bail
+    self.memtableSize = options.memtableSize
     self.output = options.output
     let tracer = Tracer(level: options.trace)
     let output = options.output
@@ -159,6 +193,7 @@ public final class Shell {
   /// Never throws: a failure prints one `error:` line and leaves the state
   /// as it was.
   public func execute(line: String) {
+    inputs[inputs.count - 1].line += 1
     do {
       let tokens = try Tokenizer.tokenize(line)
       guard let first = tokens.first else { return }
@@ -172,7 +207,14 @@ public final class Shell {
       if !command.acceptsSeparators, arguments.tokens.contains(where: \.isSeparator) {
         throw ShellError("';' separates operations only after 'batch'; usage: \(command.usage)")
       }
-      guard command.arity.contains(arguments.count) else { throw ShellError.usage(command) }
+      guard command.arity.contains(arguments.count) else {
+        // Too many words for a command about keys and values: most likely
+        // a value with spaces that was not quoted.
+        guard arguments.count > command.arity.upperBound, command.usage.contains("KEY") else {
+          throw ShellError.usage(command)
+        }
+        throw ShellError("usage: \(command.usage) (quote a word with spaces: \"two words\")")
+      }
       if command.needsDatabase && engine == nil { throw noDatabase() }
       try command.run(self, arguments)
     } catch {
@@ -232,14 +274,17 @@ public final class Shell {
     for command in availableCommands {
       for name in [command.name] + command.aliases { commands[name] = command.completions }
     }
-    commands["show"] = [.words(showTopics)]
+    commands["show"] = [.words(showTopics.map(\.name))]
+    for topic in showTopics where topic.takesFile { commands["show " + topic.name] = [topic.fileCompletion] }
     return CompletionModel(commands: commands, directory: directory)
   }
 
-  /// The topics `show` accepts with this engine: its own, and `files`.
-  var showTopics: [String] {
-    engineDescriptor.showTopics.contains("files")
-      ? engineDescriptor.showTopics : engineDescriptor.showTopics + ["files"]
+  /// The topics `show` accepts with this engine: its own, and `files`
+  /// (the core's file listing) unless it has its own.
+  var showTopics: [ShowTopic] {
+    let own = engineDescriptor.showTopics
+    if own.contains(where: { $0.name == "files" }) { return own }
+    return own + [ShowTopic(name: "files", summary: "the same as `files`") { shell, _ in shell.fileLines() }]
   }
 
   // MARK: The engine
@@ -252,23 +297,51 @@ public final class Shell {
   func openEngine() -> Bool {
     precondition(engine == nil, "REQUIRES: the previous engine is closed or abandoned")
     let environment = EngineEnvironment(
-      directory: directory, fileSystem: fileSystem, tracer: tracer, deterministic: deterministic)
+      directory: directory, fileSystem: fileSystem, tracer: tracer, deterministic: deterministic,
+      memtableSize: memtableSize)
     do {
+      try checkTheDirectoryIsADatabase()
       engine = try engineDescriptor.open(environment)
       openFailure = nil
       return true
     } catch {
       openFailure = describe(error)
-      say("error: cannot open the database: \(openFailure!)")
+      fail("cannot open the database: \(openFailure!)")
       return false
     }
   }
+
+  /// Refuses a directory that holds files but no database: `--dir ~/docs`
+  /// must not become a database, nor `wipe` a way to lose documents.
+  ///
+  /// - Throws: `ShellError` naming a few of the files.
+  private func checkTheDirectoryIsADatabase() throws {
+    let names = (try? disk.listDirectory(directory)) ?? []
+    guard !names.isEmpty, !names.contains(where: Self.ownsFile) else { return }
+    let shown = names.sorted().prefix(3).joined(separator: ", ") + (names.count > 3 ? ", …" : "")
+    throw ShellError(
+      "the database directory holds \(Format.plural(names.count, "file")) beach did not make (\(shown)) and no database; "
+        + "give --dir a new or empty directory")
+  }
+
+  /// Whether some chapter's engine makes files of this name.
+  static func ownsFile(_ name: String) -> Bool { EngineRegistry.all.contains { $0.ownsFile(name) } }
 
   /// Closes the engine, if one is open, without a power cut.
   func closeEngine() throws {
     guard let engine else { return }
     self.engine = nil
+    noteEndedHandles(of: engine)
     try engine.store.close()
+  }
+
+  /// Says which of the engine's in-memory handles end with it.
+  func noteEndedHandles(of engine: any ShellEngine) {
+    let handles = engine.handles
+    guard !handles.isEmpty else { return }
+    let list = handles.count == 1 ? handles[0] : handles.dropLast().joined(separator: ", ") + " and " + handles.last!
+    let verb = handles.count == 1 ? "ends with the engine: it lives" : "end with the engine: they live"
+    say("(\(list) \(verb) in memory; new ids start at 1)")
   }
 
   /// The open engine. REQUIRES: the command is marked `needsDatabase`.
@@ -277,6 +350,17 @@ public final class Shell {
       guard let engine else { throw noDatabase() }
       return engine
     }
+  }
+
+  /// The open engine as the type a chapter's command or topic works with.
+  ///
+  /// REQUIRES: the command or topic is the engine's own (its descriptor
+  /// lists it), so the cast only fails on a programming error.
+  func engine<Engine>(as type: Engine.Type) throws -> Engine {
+    guard let engine = try openEngineOrThrow as? Engine else {
+      throw ShellError("chapter \(engineDescriptor.chapter)'s engine is not a \(type)")
+    }
+    return engine
   }
 
   /// The options every write uses.
@@ -291,10 +375,15 @@ public final class Shell {
   }
 
   static func emitLines(_ text: String, to output: ShellOutput) {
+    let width = output.width?()
     for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
       var line = Substring(line)
       while line.last == " " || line.last == "\t" || line.last == "\r" { line.removeLast() }
-      output.line(String(line))
+      guard let width else {
+        output.line(String(line))
+        continue
+      }
+      for piece in wrapped(String(line), width: width) { output.line(piece) }
     }
   }
 
@@ -303,7 +392,19 @@ public final class Shell {
   /// File-system errors name absolute paths; the directory part is cut so
   /// that output stays the same from run to run (and from machine to machine).
   func report(_ error: any Error) {
-    say("error: " + describe(error))
+    fail(describe(error))
+  }
+
+  /// Prints one `error:` line, naming the input line in a script, and
+  /// counts the failure; with `bail`, ends the session.
+  func fail(_ message: String) {
+    failures += 1
+    var location = ""
+    if errorsNameTheirLine, let input = inputs.last, input.line > 0 {
+      location = (input.name.map { "\($0) " } ?? "") + "line \(input.line): "
+    }
+    say("error: " + location + message)
+    if bail { isFinished = true }
   }
 
   /// An error as one line, with the database directory's path cut out.
@@ -319,13 +420,15 @@ public final class Shell {
   }
 
   private func unknownCommand(_ name: String) -> ShellError {
-    if Self.commandTable.contains(where: { $0.name == name || $0.aliases.contains(name) }) {
+    if Self.isChapterCommand(name) {
       return ShellError("'\(name)' needs a later chapter's engine (this is chapter \(engineDescriptor.chapter))")
     }
+    // An error echoes at most the start of a long word.
+    let shown = name.count <= 40 ? name : name.prefix(40) + "… (\(name.utf8.count) bytes)"
     if let suggestion = suggestion(for: name) {
-      return ShellError("unknown command '\(name)'; did you mean '\(suggestion)'? ('help' lists commands)")
+      return ShellError("unknown command '\(shown)'; did you mean '\(suggestion)'? ('help' lists commands)")
     }
-    return ShellError("unknown command '\(name)' ('help' lists commands)")
+    return ShellError("unknown command '\(shown)' ('help' lists commands)")
   }
 
   /// Switches to another chapter's engine on the same directory.

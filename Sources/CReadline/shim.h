@@ -24,6 +24,11 @@ static inline void beach_rl_set_name(const char *name) {
   rl_readline_name = name;
 }
 
+/* Whether readline installs its own signal handlers (0: the shell handles SIGINT). */
+static inline void beach_rl_set_catch_signals(int catch_signals) {
+  rl_catch_signals = catch_signals;
+}
+
 /* Installs the function readline calls on TAB. */
 static inline void beach_rl_set_completer(beach_completion_function *function) {
   rl_attempted_completion_function = function;

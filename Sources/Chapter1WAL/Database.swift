@@ -55,6 +55,8 @@ public final class Database: KeyValueStore, @unchecked Sendable {
   public let options: Options
   public let recovery: RecoveryReport
   private let tracer: Tracer
+  /// The lock and format record held while the database is open.
+  private let claim: DatabaseDirectory
   /// Written only by the commit queue's leader, one at a time.
   private let log: LogWriter
   private let commits: CommitQueue
@@ -63,10 +65,11 @@ public final class Database: KeyValueStore, @unchecked Sendable {
   private var isClosed = false
 
   private init(
-    directory: String, options: Options, tracer: Tracer, log: LogWriter, map: OrderedMap,
+    claim: DatabaseDirectory, options: Options, tracer: Tracer, log: LogWriter, map: OrderedMap,
     sequence: SequenceNumber, recovery: RecoveryReport
   ) {
-    self.directory = directory
+    self.claim = claim
+    self.directory = claim.path
     self.options = options
     self.tracer = tracer
     self.log = log
@@ -80,48 +83,31 @@ public final class Database: KeyValueStore, @unchecked Sendable {
 
   /// Opens the database in `directory`, replaying its logs in order.
   ///
-  /// - Throws: `LogCorruption` naming the file and offset if a log is damaged
-  ///   anywhere but in its torn tail; a `FileSystemError` if the files cannot
-  ///   be read or created.
+  /// - Throws: `DirectoryError` if another process has the database open or
+  ///   a later chapter wrote it; `LogCorruption` naming the file and offset
+  ///   if a log is damaged anywhere but in its torn tail; a
+  ///   `FileSystemError` if the files cannot be read or created.
   public static func open(
     directory: String, fileSystem: any FileSystem, options: Options = .init(), tracer: Tracer = .disabled
   ) throws -> Database {
-    try fileSystem.prepareDatabaseDirectory(directory, create: options.createIfMissing)
+    let claim = try DatabaseDirectory.claim(
+      directory, for: 1, fileSystem: fileSystem, create: options.createIfMissing, tracer: tracer)
     let logNumbers = try fileSystem.listDirectory(directory).compactMap(LogFormat.number(fromFileName:)).sorted()
-
     var map = OrderedMap()
-    var sequence: SequenceNumber = 0
-    var report = RecoveryReport()
-    var lastLogRecords = 0
-    for number in logNumbers {
-      let name = LogFormat.fileName(number: number)
-      let replayed = try LogRecovery.replay(
-        log: name, in: directory, fileSystem: fileSystem, after: sequence, maxRecordSize: options.maxRecordSize,
-        tracer: tracer
-      ) { batch, _ in apply(batch, to: &map) }
-      sequence = replayed.lastSequence
-      report.logs.append(name)
-      report.records += replayed.records
-      report.operations += replayed.operations
-      report.truncatedBytes += replayed.truncatedBytes
-      lastLogRecords = replayed.records
-    }
-
-    let log: LogWriter
-    if let last = logNumbers.last {
-      log = try LogWriter.resume(
-        number: last, records: lastLogRecords, in: directory, fileSystem: fileSystem,
-        maxRecordSize: options.maxRecordSize)
-    } else {
-      log = try LogWriter.create(
-        number: 1, in: directory, fileSystem: fileSystem, maxRecordSize: options.maxRecordSize, tracer: tracer)
-    }
+    let recovered = try LogSet.recover(
+      logs: logNumbers, in: directory, fileSystem: fileSystem, after: 0, maxRecordSize: options.maxRecordSize,
+      tracer: tracer, newLogNumber: { 1 }
+    ) { batch, _ in apply(batch, to: &map) }
+    let log = recovered.writer
+    let sequence = recovered.lastSequence
+    let report = RecoveryReport(
+      logs: recovered.logs, records: recovered.records, operations: recovered.operations,
+      truncatedBytes: recovered.truncatedBytes)
     tracer(
-      .db, "open", plural(map.count, "key"), "last seq \(sequence), appending to \(log.name)",
+      .db, "open", Format.plural(map.count, "key"), "last seq \(sequence), appending to \(log.name)",
       why: "the log is the source of truth; the map in memory is rebuilt from it on every open")
     return Database(
-      directory: directory, options: options, tracer: tracer, log: log, map: map, sequence: sequence,
-      recovery: report)
+      claim: claim, options: options, tracer: tracer, log: log, map: map, sequence: sequence, recovery: report)
   }
 
   // MARK: Writing
@@ -138,7 +124,8 @@ public final class Database: KeyValueStore, @unchecked Sendable {
     } apply: { commit in
       Self.apply(commit.batch, to: &map)
       tracer(
-        .db, "apply", describe(commit.batch, from: commit.firstSequence), "\(plural(map.count, "key")) in memory",
+        .db, "apply", Format.batch(commit.batch, from: commit.firstSequence),
+        "\(Format.plural(map.count, "key")) in memory",
         why: "the map serves reads; it is only updated after the log has the batch")
     }
   }
@@ -168,6 +155,13 @@ public final class Database: KeyValueStore, @unchecked Sendable {
     }
   }
 
+  /// An iterator over a sorted copy of every live entry, made now.
+  ///
+  /// - Throws: `CommitError.closed` after `close`.
+  public func makeIterator() throws -> SortedCopyIterator {
+    SortedCopyIterator(try scan())
+  }
+
   // MARK: Inspection
 
   /// The sequence number of the newest applied operation.
@@ -176,11 +170,8 @@ public final class Database: KeyValueStore, @unchecked Sendable {
   /// The number of live keys.
   public var liveKeyCount: Int { commits.withLock { map.count } }
 
-  /// The log being written: sizes and counts.
+  /// The log being written: its name, sizes and counts.
   public var logStatus: LogWriter.Status { log.status }
-
-  /// The current log file's name.
-  public var logFileName: String { log.name }
 
   /// Counters since open.
   public var stats: Stats {
@@ -191,9 +182,11 @@ public final class Database: KeyValueStore, @unchecked Sendable {
   /// Writers waiting in the commit queue, the leader included (for tests).
   var queuedWrites: Int { commits.queuedWrites }
 
-  /// Closes the log. Later calls fail with `CommitError.closed`.
+  /// Closes the log and lets the directory go. Later calls fail with
+  /// `CommitError.closed`.
   public func close() throws {
     commits.close()
+    defer { claim.release() }
     try commits.withLock {
       guard !isClosed else { return }
       isClosed = true

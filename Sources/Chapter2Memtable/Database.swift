@@ -44,15 +44,18 @@ public final class Database: SnapshotStore, @unchecked Sendable {
   /// Live snapshots.
   public let snapshots = SnapshotList()
   private let tracer: Tracer
+  /// The lock and format record held while the database is open.
+  private let claim: DatabaseDirectory
   private let log: LogWriter
   private let commits: CommitQueue
   private let isClosed = Atomic(false)
 
   private init(
-    directory: String, options: Options, tracer: Tracer, log: LogWriter, memtable: Memtable,
+    claim: DatabaseDirectory, options: Options, tracer: Tracer, log: LogWriter, memtable: Memtable,
     sequence: SequenceNumber
   ) {
-    self.directory = directory
+    self.claim = claim
+    self.directory = claim.path
     self.options = options
     self.tracer = tracer
     self.log = log
@@ -66,45 +69,33 @@ public final class Database: SnapshotStore, @unchecked Sendable {
   /// Opens the database in `directory`, replaying its logs into a new
   /// memtable with the sequence numbers they were written with.
   ///
-  /// - Throws: `LogCorruption` naming the file and offset if a log is damaged
-  ///   anywhere but in its torn tail; a `FileSystemError` if the files cannot
-  ///   be read or created.
+  /// - Throws: `DirectoryError` if another process has the database open or
+  ///   a later chapter wrote it; `LogCorruption` naming the file and offset
+  ///   if a log is damaged anywhere but in its torn tail; a
+  ///   `FileSystemError` if the files cannot be read or created.
   public static func open(
     directory: String, fileSystem: any FileSystem, options: Options = .init(), tracer: Tracer = .disabled
   ) throws -> Database {
-    try fileSystem.prepareDatabaseDirectory(directory, create: options.createIfMissing)
+    let claim = try DatabaseDirectory.claim(
+      directory, for: 2, fileSystem: fileSystem, create: options.createIfMissing, tracer: tracer)
     let logNumbers = try fileSystem.listDirectory(directory).compactMap(LogFormat.number(fromFileName:)).sorted()
     let memtable = Memtable(seed: options.skipListSeed)
 
     // snippet: memtable-recovery
-    var sequence: SequenceNumber = 0
-    var lastLogRecords = 0
-    for number in logNumbers {
-      let replayed = try LogRecovery.replay(
-        log: LogFormat.fileName(number: number), in: directory, fileSystem: fileSystem, after: sequence,
-        maxRecordSize: options.maxRecordSize, tracer: tracer
-      ) { batch, first in
-        memtable.insert(batch, from: first)
-      }
-      sequence = replayed.lastSequence
-      lastLogRecords = replayed.records
+    let recovered = try LogSet.recover(
+      logs: logNumbers, in: directory, fileSystem: fileSystem, after: 0, maxRecordSize: options.maxRecordSize,
+      tracer: tracer, newLogNumber: { 1 }
+    ) { batch, first in
+      memtable.insert(batch, from: first)
     }
     // end snippet
-
-    let log: LogWriter
-    if let last = logNumbers.last {
-      log = try LogWriter.resume(
-        number: last, records: lastLogRecords, in: directory, fileSystem: fileSystem,
-        maxRecordSize: options.maxRecordSize)
-    } else {
-      log = try LogWriter.create(
-        number: 1, in: directory, fileSystem: fileSystem, maxRecordSize: options.maxRecordSize, tracer: tracer)
-    }
+    let log = recovered.writer
+    let sequence = recovered.lastSequence
     tracer(
-      .db, "open", plural(memtable.count, "entry", "entries"), "last seq \(sequence), appending to \(log.name)",
+      .db, "open", Format.plural(memtable.count, "entry", "entries"), "last seq \(sequence), appending to \(log.name)",
       why: "the memtable is rebuilt from the log, every version with the sequence number it was written with")
     return Database(
-      directory: directory, options: options, tracer: tracer, log: log, memtable: memtable, sequence: sequence)
+      claim: claim, options: options, tracer: tracer, log: log, memtable: memtable, sequence: sequence)
   }
 
   // MARK: Writing
@@ -119,26 +110,12 @@ public final class Database: SnapshotStore, @unchecked Sendable {
     return try commits.commit(batch, sync: options.sync) { group in
       try log.commit(group, tracer: tracer)
     } apply: { commit in
-      memtable.insert(commit.batch, from: commit.firstSequence)
-      traceInsert(commit)
+      memtable.insert(
+        commit.batch, from: commit.firstSequence, tracer: tracer,
+        capacity: "\(Format.size(memtable.arenaCapacity)) arena", explained: true)
     }
   }
   // end snippet
-
-  private func traceInsert(_ commit: CommitQueue.Commit) {
-    guard tracer.isEnabled else { return }
-    for (index, operation) in commit.batch.operations.enumerated() {
-      let sequence = commit.firstSequence + SequenceNumber(index)
-      let kind: ValueKind = if case .put = operation { .value } else { .deletion }
-      tracer(
-        .memtable, "insert", "\(printable(operation.key)) #\(sequence) \(kind)",
-        "\(plural(memtable.count, "entry", "entries")), \(formatBytes(memtable.memoryUsage)) of "
-          + "\(formatBytes(memtable.arenaCapacity)) arena",
-        why: kind == .deletion
-          ? "a delete is a write: the tombstone hides older versions until they are compacted away"
-          : "the new version goes in beside the old ones; readers pick by sequence number")
-    }
-  }
 
   // MARK: Reading
 
@@ -220,16 +197,15 @@ public final class Database: SnapshotStore, @unchecked Sendable {
   /// The log being written: name, sizes, record count.
   public var logStatus: LogWriter.Status { log.status }
 
-  /// The current log file's name.
-  public var logFileName: String { log.name }
-
   /// Writers waiting in the commit queue, the leader included (for tests).
   var queuedWrites: Int { commits.queuedWrites }
 
-  /// Closes the log. Later writes fail with `CommitError.closed`.
+  /// Closes the log and lets the directory go. Later writes fail with
+  /// `CommitError.closed`.
   public func close() throws {
     guard !isClosed.exchange(true, ordering: .relaxed) else { return }
     commits.close()
+    defer { claim.release() }
     try commits.withLock { try log.close() }
   }
 }

@@ -23,237 +23,207 @@ import Foundation
 ///    the moment the flush happens;
 /// 3. make the new version current;
 /// 4. retire the logs the edit says are no longer needed.
-public final class Database: SnapshotStore, @unchecked Sendable {
-  /// Settings fixed at open.
+///
+/// The engine itself is chapter 3's `Engine`, composed, not copied: the
+/// write path, the memtables and their flush loop, the read loop, scans and
+/// snapshots. This chapter supplies `VersionedTables` (reads from a pinned
+/// version, a flush that is a manifest edit), its recovery, `mergeTables`
+/// and closing the manifest. Chapter 5 will replace how a table is
+/// consulted; chapter 6 will replace `mergeTables` with background
+/// compaction that reports its failures to `Engine.background`, as the
+/// merge does here.
+public final class Database: EngineDatabase, @unchecked Sendable {
+  /// Settings fixed at open: chapter 3's (`base`, whose members read and
+  /// write as this type's own: `options.memtableSize`), and the manifest's.
+  @dynamicMemberLookup
   public struct Options: Sendable {
-    public var maxRecordSize = LogFormat.defaultMaxRecordSize
-    public var createIfMissing = true
-    public var maxGroupBytes = 1 << 20
-    public var skipListSeed = SkipList.defaultSeed
-    /// A memtable using more arena bytes than this is frozen and flushed.
-    public var memtableSize = 4 << 20
-    /// How tables are built.
-    public var table = TableOptions()
+    /// The log, memtable, table and flush settings, as in chapter 3.
+    public var base = Chapter3SSTable.Database.Options()
     /// When the manifest is rewritten.
     public var versions = VersionSet.Options()
-    /// Flush on a background thread (`true`), or inline in the write that
-    /// fills the memtable (`false`: deterministic, for the shell's notebooks).
-    public var backgroundFlush = true
     /// A deliberate bug, for the crash test that must catch it: record a
     /// table in the manifest without first making it durable.
     var recordBeforeTableIsDurable = false
 
     public init() {}
+
+    public subscript<T>(dynamicMember member: WritableKeyPath<Chapter3SSTable.Database.Options, T>) -> T {
+      get { base[keyPath: member] }
+      set { base[keyPath: member] = newValue }
+    }
+
+    public subscript<T>(dynamicMember member: KeyPath<Chapter3SSTable.Database.Options, T>) -> T {
+      base[keyPath: member]
+    }
   }
 
   public let directory: String
   public let options: Options
-  public let snapshots = SnapshotList()
-  /// The versions, the manifest and the file counter.
-  public let versions: VersionSet
+  /// Chapter 3's engine, over this chapter's versioned tables.
+  public let engine: Engine<VersionedTables>
   private let fileSystem: any FileSystem
   private let tracer: Tracer
-  private let commits: CommitQueue
-
-  /// Chapter 3's active and frozen memtables and flush loop, with this
-  /// chapter's flush; its lock also guards the two variables below.
-  private let writeBuffer: Memtables
-  private var isClosed = false
+  /// Guarded by the memtables' lock (`Memtables.withLock`).
   private var nextIteratorID = 1
 
   private init(
-    directory: String, fileSystem: any FileSystem, options: Options, tracer: Tracer, versions: VersionSet,
-    active: Memtable, activeLog: LogWriter, activeLogNumbers: [UInt64], sequence: SequenceNumber
+    directory: String, versions: VersionSet, recovered: Engine<VersionedTables>.Recovered, _ options: Options,
+    _ fileSystem: any FileSystem, _ tracer: Tracer
   ) {
     self.directory = directory
     self.fileSystem = fileSystem
     self.options = options
     self.tracer = tracer
-    self.versions = versions
-    self.writeBuffer = Memtables(
-      directory: directory, fileSystem: fileSystem,
-      settings: .init(
-        memtableSize: options.memtableSize, maxRecordSize: options.maxRecordSize, skipListSeed: options.skipListSeed,
-        backgroundFlush: options.backgroundFlush),
-      tracer: tracer, active: active, activeLog: activeLog, activeLogNumbers: activeLogNumbers,
-      newFileNumber: { versions.newFileNumber() })
-    self.commits = CommitQueue(
-      lastSequence: sequence, maxGroupBytes: options.maxGroupBytes, maxRecordSize: options.maxRecordSize)
-    writeBuffer.flusher = { [unowned self] frozen in try flush(frozen) }
+    let settings = VersionedTables.Settings(
+      directory: directory, table: options.table, recordBeforeTableIsDurable: options.recordBeforeTableIsDurable)
+    self.engine = Engine(
+      directory: directory, fileSystem: fileSystem, settings: options.memtables, maxGroupBytes: options.maxGroupBytes,
+      tracer: tracer, recovered: recovered,
+      tables: VersionedTables(versions: versions, settings: settings, fileSystem: fileSystem, tracer: tracer))
   }
 
+  /// The versions, the manifest and the file counter.
+  public var versions: VersionSet { engine.tables.versions }
+
   // MARK: Opening and recovery
+
+  /// Opens the database, every table kept open (`OpenTables`).
+  public static func open(
+    directory: String, fileSystem: any FileSystem, options: Options = .init(), tracer: Tracer = .disabled
+  ) throws -> Database {
+    try open(
+      directory: directory, fileSystem: fileSystem, options: options, tracer: tracer, chapter: 4,
+      access: OpenTables(directory: directory, fileSystem: fileSystem, tracer: tracer))
+  }
 
   // snippet: open-manifest
   /// Opens the database: `CURRENT` → manifest → tables → the logs the
   /// manifest says are still needed. Files no version names are removed,
   /// each with the reason.
+  ///
+  /// - Parameters:
+  ///   - chapter: the chapter opening it, for `FORMAT` (a later chapter's
+  ///     tables may be unreadable here).
+  ///   - access: how tables are opened, consulted and written.
   public static func open(
-    directory: String, fileSystem: any FileSystem, options: Options = .init(), tracer: Tracer = .disabled
+    directory: String, fileSystem: any FileSystem, options: Options, tracer: Tracer, chapter: Int,
+    access: any TableAccess
   ) throws -> Database {
-    try fileSystem.prepareDatabaseDirectory(directory, create: options.createIfMissing)
-    let names = try fileSystem.listDirectory(directory)
-    let tableNumbers = names.compactMap(TableFileNames.tableNumber)
-    let logNumbers = names.compactMap(LogFormat.number(fromFileName:)).sorted()
-    func remove(_ name: String, _ reason: String, why: String) throws {
-      try fileSystem.removeFile(joinPath(directory, name))
-      tracer(.manifest, "remove", name, reason, why: why)
-    }
-
-    let recovered: VersionSet.Recovered
-    if let current = try Current.read(in: directory, fileSystem: fileSystem) {
-      recovered = try VersionSet.recover(
-        manifest: current, directory: directory, fileSystem: fileSystem, options: options.versions, tracer: tracer)
-      for name in names where ManifestFileNames.manifestNumber(name) != nil && name != current {
-        try remove(name, "CURRENT names \(current)", why: "a manifest rewrite was cut short, or finished")
-      }
-    } else {
-      guard tableNumbers.isEmpty && logNumbers.isEmpty else {
-        throw ManifestError.noCurrent(tables: tableNumbers.count, logs: logNumbers.count)
-      }
-      for name in names where ManifestFileNames.manifestNumber(name) != nil {
-        try remove(name, "no CURRENT names it", why: "creating the database was cut short before CURRENT")
-      }
-      recovered = try VersionSet.create(
-        directory: directory, fileSystem: fileSystem, options: options.versions, tracer: tracer)
-    }
-    if names.contains(ManifestFileNames.currentTemporary) {
-      try remove(
-        ManifestFileNames.currentTemporary, "never renamed", why: "a switch of CURRENT was cut short; CURRENT stands")
-    }
+    let claim = try DatabaseDirectory.claim(
+      directory, for: chapter, fileSystem: fileSystem, create: options.createIfMissing, tracer: tracer)
+    let recovery = Recovery(
+      directory: directory, names: try fileSystem.listDirectory(directory), fileSystem: fileSystem,
+      options: options, tracer: tracer, access: access,
+      earlierChapter: claim.recordedChapter.map { $0 < 4 } ?? true)
+    let recovered = try recovery.recoverVersions()
     let versions = recovered.versionSet
-    let live = Set(versions.current.tables.map(\.number))
-    for number in tableNumbers where !live.contains(number) {
-      try remove(
-        TableFileNames.table(number), "orphan: no manifest edit names it",
-        why: "a crash came after the table was written and before its edit was durable; its log still holds it")
+    let needed = try recovery.removeObsoleteLogs(from: recovered.logNumber)
+    for number in recovery.tableNumbers + recovery.logNumbers { versions.markFileNumberUsed(number) }
+    let (memtable, logs) = try recovery.replayLogs(needed, after: recovered.lastSequence) {
+      versions.newFileNumber()
     }
-    for name in names where TableFileNames.isTemporary(name) {
-      try remove(name, "never published", why: "an unfinished table")
-    }
-    for number in tableNumbers + logNumbers { versions.markFileNumberUsed(number) }
-
-    let memtable = Memtable(seed: options.skipListSeed)
-    var sequence = recovered.lastSequence
-    var previous: SequenceNumber?
-    var lastLogRecords = 0
-    var needed: [UInt64] = []
-    for number in logNumbers {
-      guard number >= recovered.logNumber else {
-        try remove(
-          LogFormat.fileName(number: number), "obsolete: the manifest starts recovery at log \(recovered.logNumber)",
-          why: "its records are all in tables; a crash came before the log was retired")
-        continue
-      }
-      let replayed = try LogRecovery.replay(
-        log: LogFormat.fileName(number: number), in: directory, fileSystem: fileSystem, after: previous,
-        maxRecordSize: options.maxRecordSize, tracer: tracer
-      ) { batch, first in memtable.insert(batch, from: first) }
-      if replayed.records > 0 { previous = replayed.lastSequence }
-      sequence = max(sequence, replayed.lastSequence)
-      lastLogRecords = replayed.records
-      needed.append(number)
-    }
-    // end snippet
-
-    let log: LogWriter
-    if let last = needed.last {
-      log = try LogWriter.resume(
-        number: last, records: lastLogRecords, in: directory, fileSystem: fileSystem,
-        maxRecordSize: options.maxRecordSize)
-    } else {
-      let number = versions.newFileNumber()
-      log = try LogWriter.create(
-        number: number, in: directory, fileSystem: fileSystem, maxRecordSize: options.maxRecordSize, tracer: tracer)
-      needed = [number]
-    }
-    let tableCount = versions.current.tables.count
+    let sequence = max(recovered.lastSequence, logs.lastSequence)
+    try recovery.removeOrphanTables(keeping: versions.current, reached: sequence)
     tracer(
-      .db, "open", "\(plural(tableCount, "table")), \(plural(memtable.count, "entry", "entries")) in memory",
-      "last seq \(sequence), appending to \(log.name)",
+      .db, "open",
+      "\(Format.plural(versions.current.tables.count, "table")), \(Format.plural(memtable.count, "entry", "entries")) in memory",
+      "last seq \(sequence), appending to \(logs.writer.name)",
       why: "the manifest names the tables; the logs it still needs replay what was not flushed")
-    return Database(
-      directory: directory, fileSystem: fileSystem, options: options, tracer: tracer, versions: versions,
-      active: memtable, activeLog: log, activeLogNumbers: needed, sequence: sequence)
-  }
-
-  // MARK: Writing
-
-  public func write(_ batch: WriteBatch, options: WriteOptions) throws -> SequenceNumber {
-    try commits.commit(batch, sync: options.sync, persist: writeBuffer.persist, apply: writeBuffer.apply)
-  }
-
-  // snippet: flush-with-manifest
-  /// The flush itself, called by chapter 3's flush loop (`Memtables`) with
-  /// a frozen memtable: write the table, durably; record it in the
-  /// manifest, which makes it current; and, once the frozen memtable is
-  /// dropped, retire the logs the edit says are no longer needed.
-  private func flush(_ frozen: Memtables.Frozen) throws -> (publish: () -> Void, afterwards: () throws -> Void) {
-    let table = try writeTable(frozen.memtable)
-    var edit = VersionEdit()
-    edit.added = [(0, table.metadata)]
-    edit.logNumber = frozen.successorLog
-    edit.lastSequence = table.reader.properties.largestSequence
-    try versions.apply(edit, added: [table])
-    return ({}, { try self.retireLogs(frozen.logNumbers, recoveryStartsAt: frozen.successorLog) })
+    let state = Engine<VersionedTables>.Recovered(
+      claim: claim, memtable: memtable, log: logs.writer, logNumbers: logs.numbers, lastSequence: sequence)
+    return Database(directory: directory, versions: versions, recovered: state, options, fileSystem, tracer)
   }
   // end snippet
 
-  /// Writes a table from `entries` under a fresh number, makes it durable
-  /// (file and name), and opens it.
-  private func writeTable(_ memtable: Memtable) throws -> TableFile {
-    var entries = memtable.list.makeIterator()
-    entries.seekToFirst()
-    return try writeTable { builder in
-      while entries.isValid {
-        try builder.add(entries.key, value: entries.value)
-        entries.next()
+  /// The phases of `open`, in order, over the names the directory held.
+  fileprivate struct Recovery {
+    let directory: String
+    let names: [String]
+    let fileSystem: any FileSystem
+    let options: Options
+    let tracer: Tracer
+    let access: any TableAccess
+    /// Whether `FORMAT` says an earlier chapter wrote the directory (or
+    /// says nothing), so that files without a manifest are adopted rather
+    /// than refused.
+    let earlierChapter: Bool
+
+    /// The versions from the manifest `CURRENT` names (removing any other
+    /// manifest, and an unfinished `CURRENT.tmp`), or a new manifest for a
+    /// new database.
+    func recoverVersions() throws -> VersionSet.Recovered {
+      let recovered = try recoverOrCreateManifest()
+      if names.contains(ManifestFileNames.currentTemporary) {
+        try remove(
+          ManifestFileNames.currentTemporary, "never renamed", why: "a switch of CURRENT was cut short; CURRENT stands")
+      }
+      return recovered
+    }
+
+    /// Removes the logs before `first`, after checking that `first` itself
+    /// is there; returns the logs still needed, oldest first.
+    ///
+    /// - Throws: `ManifestError.missingLog` if the log the manifest starts
+    ///   recovery at is gone: it was made durable before any edit named it,
+    ///   so it can only be missing if it was deleted or the manifest lost
+    ///   edits, and replaying what is left would silently lose writes.
+    func removeObsoleteLogs(from first: UInt64) throws -> [UInt64] {
+      if first > 0 && !logNumbers.contains(first) {
+        throw ManifestError.missingLog(log: LogFormat.fileName(number: first), later: logNumbers.filter { $0 > first })
+      }
+      for number in logNumbers where number < first {
+        try remove(
+          LogFormat.fileName(number: number), "obsolete: the manifest starts recovery at log \(first)",
+          why: "its records are all in tables; a crash came before the log was retired")
+      }
+      return logNumbers.filter { $0 >= first }
+    }
+
+    /// Removes the tables `version` does not name (and unfinished ones),
+    /// once the logs are replayed up to `reached`. An orphan is what a crash
+    /// leaves between a table and its edit, and its log still holds its
+    /// writes; an orphan holding writes past `reached` holds the only copy
+    /// of them, and is never removed.
+    ///
+    /// - Throws: `ManifestError.orphanHoldsData`, removing nothing, for such
+    ///   a table: the manifest has lost an edit (a truncated manifest, say).
+    func removeOrphanTables(keeping version: Version, reached: SequenceNumber) throws {
+      let live = Set(version.tables.map(\.number))
+      var orphans: [String] = []
+      for number in tableNumbers where !live.contains(number) {
+        let name = TableFileNames.table(number)
+        // A table that cannot be read was never finished: a crash orphan.
+        let reader = try? TableReader.open(
+          path: joinPath(directory, name), name: name, fileSystem: fileSystem, tracer: .disabled)
+        if let newest = reader?.properties.largestSequence, newest > reached {
+          throw ManifestError.orphanHoldsData(table: name, newest: newest, reached: reached)
+        }
+        orphans.append(name)
+      }
+      for name in orphans {
+        try remove(
+          name, "orphan: no manifest edit names it",
+          why: "a crash came after the table was written and before its edit was durable; its log still holds it")
+      }
+      for name in names where TableFileNames.isTemporary(name) {
+        try remove(name, "never published", why: "an unfinished table")
       }
     }
-  }
 
-  // snippet: write-table-durably
-  private func writeTable(_ fill: (TableBuilder) throws -> Void) throws -> TableFile {
-    let number = versions.newFileNumber()
-    let name = TableFileNames.table(number)
-    let file = try fileSystem.openWritable(joinPath(directory, name), mode: .createNew)
-    defer { try? file.close() }
-    let builder = TableBuilder(file: file, name: name, options: options.table, tracer: tracer)
-    try fill(builder)
-    let properties = try builder.finish()
-    if !options.recordBeforeTableIsDurable {
-      try file.sync(.full)
-      try fileSystem.syncDirectory(directory)
-      tracer(
-        .fs, "fsync", name, "\(file.size) B and its name durable (file, then directory)",
-        why: "the manifest is about to name this table; it must be on disk before any edit points at it")
-    }
-    let reader = try TableReader.open(
-      path: joinPath(directory, name), name: name, fileSystem: fileSystem, tracer: tracer)
-    let metadata = TableMetadata(
-      number: number, fileSize: UInt64(file.size), entryCount: UInt64(properties.entryCount),
-      smallest: properties.smallestKey, largest: properties.largestKey)
-    return TableFile(metadata: metadata, reader: reader)
-  }
-  // end snippet
-
-  /// The edit is durable, so the logs before `first` can go.
-  private func retireLogs(_ numbers: [UInt64], recoveryStartsAt first: UInt64) throws {
-    for number in numbers where number < first {
-      let name = LogFormat.fileName(number: number)
-      try fileSystem.removeFile(joinPath(directory, name))
-      tracer(
-        .wal, "retire", name, "the manifest now starts recovery at log \(first)",
-        why: "its records are in a table the manifest names; had it gone before the edit was durable, a crash "
-          + "could lose writes")
+    /// Replays the logs still needed into a new memtable and opens the log
+    /// to append to. Records at or below `inTables` are already in a table
+    /// (only in logs adopted from chapter 3, which could retire a log a
+    /// little after its table was durable); they are skipped.
+    func replayLogs(
+      _ numbers: [UInt64], after inTables: SequenceNumber, newLogNumber: () -> UInt64
+    ) throws -> (Memtable, LogSet.Recovered) {
+      try LogReplay.memtable(
+        from: numbers, in: directory, fileSystem: fileSystem, seed: options.skipListSeed,
+        maxRecordSize: options.maxRecordSize, skippingThrough: inTables, tracer: tracer, newLogNumber: newLogNumber)
     }
   }
 
-  /// Freezes the active memtable (if it holds anything) and flushes it now,
-  /// in the commit queue's order, so no leader is writing meanwhile.
-  public func flush() throws {
-    try commits.barrier { try writeBuffer.flushNow() }
-  }
+  // MARK: Merging
 
   // snippet: merge-tables
   /// Merges every table into one, on level 1, keeping every version of
@@ -268,17 +238,17 @@ public final class Database: SnapshotStore, @unchecked Sendable {
   /// - Returns: the new table, or `nil` if there was nothing to merge.
   @discardableResult
   public func mergeTables() throws -> TableMetadata? {
-    try commits.barrier {
-      try writeBuffer.waitForFlush()
+    try engine.barrier {
+      try engine.waitForFlush()
       let version = versions.current
       let inputs = version.levels.enumerated().flatMap { level, tables in tables.map { (level, $0) } }
       guard inputs.count > 1 || version.levels[0].count == 1 else {
-        tracer(.manifest, "merge", "nothing to merge", plural(inputs.count, "table"))
+        tracer(.manifest, "merge", "nothing to merge", Format.plural(inputs.count, "table"))
         return nil
       }
       do {
-        let output = try writeTable { builder in
-          var merged = MergingIterator(inputs.map { $0.1.reader.makeIterator() })
+        let (output, _) = try engine.tables.writeTable { builder in
+          var merged = MergingIterator(try inputs.map { try $0.1.reader().makeIterator() })
           try merged.seekToFirst()
           while merged.isValid {
             try builder.add(merged.key, value: merged.value)
@@ -287,14 +257,14 @@ public final class Database: SnapshotStore, @unchecked Sendable {
         }
         tracer(
           .manifest, "merge", inputs.map(\.1.name).joined(separator: " ") + " → \(output.name)",
-          "\(plural(Int(output.metadata.entryCount), "entry", "entries")) on level 1")
+          "\(Format.plural(Int(output.metadata.entryCount), "entry", "entries")) on level 1")
         var edit = VersionEdit()
         edit.deleted = inputs.map { ($0.0, $0.1.number) }
         edit.added = [(1, output.metadata)]
         try versions.apply(edit, added: [output], why: "merged into \(output.name)")
         return output.metadata
       } catch {
-        writeBuffer.fail(error, "merge")
+        engine.fail(error, "merge")
         throw error
       }
     }
@@ -303,125 +273,34 @@ public final class Database: SnapshotStore, @unchecked Sendable {
 
   // MARK: Reading
 
-  // snippet: read-sources
-  /// The memtables and the pinned current version an iterator reads. Both
-  /// are taken under the lock a flush takes to drop the frozen memtable,
-  /// which it does only once its table is in the current version: a reader
-  /// may see the data in both, never in neither.
-  private func sources(for holder: String) -> (memtables: [Memtable], pin: VersionSet.Pin) {
-    writeBuffer.lock.lock()
-    defer { writeBuffer.lock.unlock() }
-    return (writeBuffer.readableLocked, versions.pin(holder))
-  }
-
-  /// The same for a point read, which pins its version only for a moment:
-  /// a count rather than a named pin. Pair it with `versions.endRead`.
-  private func readSources() -> (memtables: [Memtable], version: Version) {
-    writeBuffer.lock.lock()
-    defer { writeBuffer.lock.unlock() }
-    return (writeBuffer.readableLocked, versions.beginRead())
-  }
-  // end snippet
-
-  public func get(_ key: Bytes) throws -> Bytes? { try get(key, atSequence: commits.lastSequence) }
-
-  public func get(_ key: Bytes, at snapshot: SnapshotList.Snapshot) throws -> Bytes? {
-    try get(key, atSequence: snapshot.sequence)
-  }
-
-  private func get(_ key: Bytes, atSequence sequence: SequenceNumber) throws -> Bytes? {
-    let (memtables, version) = readSources()
-    defer { versions.endRead(version) }
-    for memtable in memtables {
-      switch memtable.get(key, snapshot: sequence) {
-      case .found(let value): return value
-      case .deleted: return nil
-      case .notFound: continue
-      }
-    }
-    for table in version.candidates(for: key) {
-      switch try table.reader.get(key, snapshot: sequence).result {
-      case .found(let value): return value
-      case .deleted: return nil
-      case .notFound: continue
-      }
-    }
-    return nil
-  }
-
-  public func scan(from: Bytes?, to: Bytes?) throws -> [KeyValuePair] {
-    try scan(from: from, to: to, atSequence: commits.lastSequence)
-  }
-
-  public func scan(from: Bytes?, to: Bytes?, at snapshot: SnapshotList.Snapshot) throws -> [KeyValuePair] {
-    try scan(from: from, to: to, atSequence: snapshot.sequence)
-  }
-
-  private func scan(from: Bytes?, to: Bytes?, atSequence sequence: SequenceNumber) throws -> [KeyValuePair] {
-    let iterator = makeIterator(atSequence: sequence, holder: "a scan")
-    defer { iterator.close() }
-    if let from { try iterator.seek(from) } else { try iterator.seekToFirst() }
-    var result: [KeyValuePair] = []
-    while iterator.isValid {
-      if let to, compareBytes(iterator.key, to) >= 0 { break }
-      result.append(KeyValuePair(key: iterator.key, value: iterator.value))
-      try iterator.next()
-    }
-    return result
-  }
-
   /// An iterator over the database as it is now (or at `snapshot`),
   /// holding its version until it is closed.
   public func makeIterator(at snapshot: SnapshotList.Snapshot? = nil) -> Iterator {
-    writeBuffer.lock.lock()
-    let id = nextIteratorID
-    nextIteratorID += 1
-    writeBuffer.lock.unlock()
-    return makeIterator(atSequence: snapshot?.sequence ?? commits.lastSequence, holder: "iterator \(id)", id: id)
+    let id = engine.memtables.withLock {
+      defer { nextIteratorID += 1 }
+      return nextIteratorID
+    }
+    let sequence = snapshot?.sequence ?? engine.lastSequence
+    let (inner, pin) = engine.makeIterator(atSequence: sequence, holder: "iterator \(id)")
+    return Iterator(id: id, merging: inner, pin: pin)
   }
-
-  private func makeIterator(atSequence sequence: SequenceNumber, holder: String, id: Int = 0) -> Iterator {
-    let (memtables, pin) = sources(for: holder)
-    var sources: [any InternalIterator] = memtables.map { $0.list.makeIterator() }
-    sources += pin.version.tables.map { $0.reader.makeIterator() }
-    return Iterator(id: id, merging: DatabaseIterator(merging: sources, snapshot: sequence), pin: pin)
-  }
-
-  // MARK: Snapshots
-
-  public func snapshot() -> SnapshotList.Snapshot { snapshots.acquire(at: commits.lastSequence) }
-
-  @discardableResult
-  public func release(_ snapshot: SnapshotList.Snapshot) -> Bool { snapshots.release(snapshot) }
-
-  public func snapshot(id: Int) -> SnapshotList.Snapshot? { snapshots.snapshot(id: id) }
 
   // MARK: Inspection
 
-  public var lastSequence: SequenceNumber { commits.lastSequence }
-
-  /// The active memtable and, while a flush runs, the frozen one.
-  public var memtables: (active: Memtable, immutable: Memtable?) { writeBuffer.current }
-
-  /// The log being written, and every log still needed by recovery.
-  public var logStatus: (name: String, status: LogWriter.Status, needed: [UInt64]) {
-    writeBuffer.lock.lock()
-    defer { writeBuffer.lock.unlock() }
-    return (
-      writeBuffer.activeLog.name, writeBuffer.activeLog.status,
-      (writeBuffer.immutable?.logNumbers ?? []) + writeBuffer.activeLogNumbers
-    )
-  }
+  /// Every log recovery still needs, oldest first.
+  public var neededLogs: [UInt64] { engine.memtables.neededLogs }
 
   /// Every file in the directory with what it is to the database: `show
   /// files`.
   public func fileReport() throws -> [(name: String, status: String)] {
     let tables = versions.tableStatus()
-    let logs = Set(logStatus.needed)
+    let logs = Set(neededLogs)
     let manifest = versions.manifestStatus
     return try fileSystem.listDirectory(directory).sorted().map { name in
       if name == ManifestFileNames.current { return (name, "live     names \(manifest.name)") }
-      if name == manifest.name { return (name, "live     the manifest, \(plural(manifest.edits, "edit"))") }
+      if name == DatabaseDirectory.lockName { return (name, "live     locked while the database is open") }
+      if name == DatabaseDirectory.formatName { return (name, "live     the newest chapter that opened the directory") }
+      if name == manifest.name { return (name, "live     the manifest, \(Format.plural(manifest.edits, "edit"))") }
       if let number = TableFileNames.tableNumber(name) { return (name, tables[number] ?? "orphan   in no version") }
       if let number = LogFormat.number(fromFileName: name) {
         return (name, logs.contains(number) ? "live     log, not yet flushed" : "obsolete log, not yet retired")
@@ -430,22 +309,10 @@ public final class Database: SnapshotStore, @unchecked Sendable {
     }
   }
 
-  /// Waits until no flush is running and none is pending.
-  public func waitForFlush() { try? writeBuffer.waitForFlush() }
-
   /// Waits for a running flush, then closes the log and the manifest.
   /// Iterators still open keep reading what they hold, but no file is
   /// removed after this.
-  public func close() throws {
-    waitForFlush()
-    commits.close()
-    writeBuffer.lock.lock()
-    defer { writeBuffer.lock.unlock() }
-    guard !isClosed else { return }
-    isClosed = true
-    try writeBuffer.activeLog.close()
-    try versions.close()
-  }
+  public func close() throws { try engine.close { try versions.close() } }
 }
 
 // snippet: pinned-iterator
@@ -479,3 +346,74 @@ public final class Iterator {
   public func close() { pin.release() }
 }
 // end snippet
+
+extension Database.Recovery {
+  var tableNumbers: [UInt64] { names.compactMap(TableFileNames.tableNumber) }
+  var logNumbers: [UInt64] { names.compactMap(LogFormat.number(fromFileName:)).sorted() }
+
+  /// Removes `name`, tracing the reason.
+  fileprivate func remove(_ name: String, _ reason: String, why: String) throws {
+    try fileSystem.removeFile(joinPath(directory, name))
+    tracer(.manifest, "remove", name, reason, why: why)
+  }
+
+  /// The versions from the manifest `CURRENT` names, or, for a directory
+  /// with no `CURRENT`, a new manifest: only if it holds no tables or logs
+  /// either (else it is not a database this chapter made, and nothing is
+  /// touched).
+  fileprivate func recoverOrCreateManifest() throws -> VersionSet.Recovered {
+    if let current = try Current.read(in: directory, fileSystem: fileSystem) {
+      let recovered = try VersionSet.recover(
+        manifest: current, directory: directory, fileSystem: fileSystem, options: options.versions, tracer: tracer,
+        access: access)
+      for name in names where ManifestFileNames.manifestNumber(name) != nil && name != current {
+        try remove(name, "CURRENT names \(current)", why: "a manifest rewrite was cut short, or finished")
+      }
+      return recovered
+    }
+    let manifests = names.filter { ManifestFileNames.manifestNumber($0) != nil }
+    let hasData = !tableNumbers.isEmpty || !logNumbers.isEmpty
+    guard !hasData || (earlierChapter && manifests.isEmpty) else {
+      throw ManifestError.noCurrent(tables: tableNumbers.count, logs: logNumbers.count)
+    }
+    for name in manifests {
+      try remove(name, "no CURRENT names it", why: "creating the database was cut short before CURRENT")
+    }
+    let created = try VersionSet.create(
+      directory: directory, fileSystem: fileSystem, options: options.versions, tracer: tracer, access: access)
+    return hasData ? try adopt(into: created) : created
+  }
+
+  /// An earlier chapter's directory: its tables (chapter 3's) become the
+  /// first manifest's level 0, newest first as chapter 3 read them, and
+  /// every log it kept is still needed. From here on it is chapter 4's.
+  fileprivate func adopt(into created: VersionSet.Recovered) throws -> VersionSet.Recovered {
+    var tables: [TableFile] = []
+    var newest: SequenceNumber = 0
+    for number in tableNumbers.sorted() {
+      let name = TableFileNames.table(number)
+      let path = joinPath(directory, name)
+      let reader = try TableReader.open(path: path, name: name, fileSystem: fileSystem, tracer: tracer)
+      let p = reader.properties
+      let metadata = TableMetadata(
+        number: number, fileSize: UInt64(try fileSystem.fileSize(path)), entryCount: UInt64(p.entryCount),
+        smallest: p.smallestKey, largest: p.largestKey)
+      tables.append(TableFile(metadata: metadata, access: created.versionSet.access))
+      newest = max(newest, p.largestSequence)
+    }
+    var edit = VersionEdit()
+    edit.added = tables.map { (0, $0.metadata) }
+    edit.logNumber = logNumbers.min() ?? 0
+    edit.lastSequence = newest
+    for number in tableNumbers + logNumbers { created.versionSet.markFileNumberUsed(number) }
+    try created.versionSet.apply(edit, added: tables, why: "adopted from an earlier chapter's files")
+    tracer(
+      .manifest, "adopt", "\(Format.plural(tables.count, "table")) and \(Format.plural(logNumbers.count, "log"))",
+      "written by an earlier chapter, now named by the manifest",
+      why: "chapter 3 found its tables by listing the directory; from now on the manifest says which are live")
+    return VersionSet.Recovered(
+      versionSet: created.versionSet, logNumber: edit.logNumber!, lastSequence: edit.lastSequence!)
+  }
+}
+
+extension Iterator: KeyValueIterator {}

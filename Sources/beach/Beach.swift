@@ -16,32 +16,32 @@
 ///   `Book/`, check it, or render HTML);
 /// - the hidden `crash-worker`, the child process of the SIGKILL crash test.
 import ArgumentParser
+import BeachShell
 
 @main
 struct Beach: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "beach",
     abstract: "BeachDB: a storage engine built chapter by chapter, and a shell that shows every step it takes.",
+    usage: """
+      beach [--chapter N] [--dir DIR] [--trace off|steps|explain] [--script FILE] [--bail] [COMMAND ...]
+      beach <subcommand> [<options>]
+      """,
+    discussion: """
+      With no subcommand, beach opens the tracing shell on the newest chapter's engine. Its options \
+      (see beach shell --help): --chapter N picks a chapter's engine, --dir DIR keeps the database in \
+      DIR (default: a fresh temporary directory), --trace sets how much of the engine's work to show, \
+      --script FILE runs FILE's commands, --bail stops at the first failing one, and a COMMAND after \
+      the options (beach --dir DIR get a) runs just that command.
+      """,
+    version: "BeachDB-Swift, chapters \(EngineRegistry.chapterList)",
     subcommands: subcommands,
     defaultSubcommand: ShellCommand.self
   )
 
-  /// The subcommands, with each chapter's evidence tools present only when
-  /// that chapter is (a milestone tag cuts the later chapters).
+  /// The subcommands: the shell, the benchmark driver and the book's tools,
+  /// then each chapter's own (dumps, measurements), from its adapter.
   static var subcommands: [any ParsableCommand.Type] {
-    var commands: [any ParsableCommand.Type] = [
-      ShellCommand.self, WALDumpCommand.self, BenchCommand.self, WALBenchCommand.self, NotebookCommand.self,
-      BookCommand.self, CrashWorkerCommand.self,
-    ]
-    #if canImport(Chapter2Memtable)
-      commands.append(MemtableBenchCommand.self)
-    #endif
-    #if canImport(Chapter3SSTable)
-      commands += [SSTDumpCommand.self, TableBenchCommand.self]
-    #endif
-    #if canImport(Chapter4Manifest)
-      commands.append(ManifestDumpCommand.self)
-    #endif
-    return commands
+    [ShellCommand.self, BenchCommand.self, NotebookCommand.self, BookCommand.self] + EngineRegistry.tools
   }
 }

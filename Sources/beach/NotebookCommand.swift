@@ -19,7 +19,12 @@ struct NotebookCommand: ParsableCommand {
       if !found.isEmpty { return found }
       let parent = directory.deletingLastPathComponent()
       if parent.path == directory.path {
-        throw ValidationError("no Notebook/*.md found in the current directory or above it")
+        // Said here rather than as a ValidationError, whose usage line would
+        // be the root command's.
+        StandardStream.error.write(
+          "beach notebook: no Notebook/*.md in \(FileManager.default.currentDirectoryPath) or any directory above "
+            + "it: run beach from a clone of the repository, or name notebook files\n")
+        throw ExitCode.validationFailure
       }
       directory = parent
     }

@@ -1,3 +1,4 @@
+import Foundation
 import TestSupport
 import Testing
 
@@ -18,6 +19,30 @@ import Testing
       Book/ is not what the chapters generate. Run `swift run beach book` and commit Book/.
       \(stale.map(\.description).joined(separator: "\n"))
       """)
+  }
+
+  /// `Scripts/build-it-yourself` brings a chapter's test files in the order
+  /// its "Build it yourself" section numbers them, and treats any other file
+  /// of the folder as a helper to bring at the start: so every test file
+  /// must be in the list, or a learner starts with tests for the whole
+  /// chapter.
+  @Test func everyTestFileIsInItsChaptersBuildItYourselfList() throws {
+    let files = FileManager.default
+    for chapter in try files.contentsOfDirectory(atPath: Self.root + "/Chapters").sorted() {
+      guard let number = Int(chapter.prefix(2)), number >= 2 else { continue }
+      let text = try String(contentsOfFile: Self.root + "/Chapters/" + chapter, encoding: .utf8)
+      guard let section = text.range(of: "## Build it yourself") else { continue }
+      let rest = text[section.upperBound...]
+      let body = rest.range(of: "\n## ").map { rest[..<$0.lowerBound] } ?? rest
+      let listed = Set(body.matches(of: /\n\d+\. `([A-Za-z0-9]+Tests\.swift)`/).map { String($0.1) })
+      let folder = try files.contentsOfDirectory(atPath: Self.root + "/Tests").first {
+        $0.hasPrefix("Chapter\(number)") && $0.dropFirst("Chapter\(number)".count).first?.isLetter == true
+      }
+      let tests = try folder.map { try files.contentsOfDirectory(atPath: Self.root + "/Tests/" + $0) } ?? []
+      for test in tests where test.hasSuffix("Tests.swift") {
+        #expect(listed.contains(test), "\(chapter): \(test) is not in its Build it yourself list")
+      }
+    }
   }
 
   @Test func everyDirectiveResolves() throws {

@@ -91,7 +91,7 @@ import Testing
     defer { fixture.remove() }
     let text = try #require(MarkdownBook.files(for: try fixture.weave())["Book/01-hello.md"])
     let expected = """
-      *[Notebook/01-hello.md](../Notebook/01-hello.md) — session `hello`*
+      *[Notebook/01-hello.md](../Notebook/01-hello.md) — session `hello`, in `swift run beach --chapter 1` on a new database*
 
       ```console
       beach[ch1]> put a 1
@@ -254,5 +254,60 @@ import Testing
     let directory = try TemporaryDirectory(prefix: "beach-book")
     defer { directory.remove() }
     #expect(throws: BookError.self) { try Book.weave(root: directory.path + "/nothing-here") }
+  }
+}
+
+/// A notebook is one shell: the book must show its sessions in the order
+/// they run, leaving none out before one it shows.
+@Suite struct SessionOrderTests {
+  private static let notebook = """
+    ---
+    chapter: 1
+    ---
+    ```beach session=first
+    beach[ch1]> put a 1
+    ok  seq 1
+    ```
+
+    ```beach session=second
+    beach[ch1]> put b 2
+    ok  seq 2
+    ```
+
+    ```beach session=third
+    beach[ch1]> put c 3
+    ok  seq 3
+    ```
+    """
+
+  private func problems(_ chapters: [String: String]) throws -> [String] {
+    var files = chapters
+    files["Notebook/01-n.md"] = Self.notebook
+    let fixture = try Fixture(files)
+    defer { fixture.remove() }
+    return try fixture.weave().problems.filter { $0.kind == .sessionOrder }.map(\.message)
+  }
+
+  @Test func sessionsInOrderWithATailLeftOutAreFine() throws {
+    #expect(try problems(["Chapters/01-a.md": "# A\n\n@session 01-n first\n\n@session 01-n second\n"]).isEmpty)
+  }
+
+  @Test func orderIsReadAcrossChapters() throws {
+    let chapters = [
+      "Chapters/01-a.md": "# A\n\n@session 01-n first\n", "Chapters/02-b.md": "# B\n\n@session 01-n second\n",
+    ]
+    #expect(try problems(chapters).isEmpty)
+  }
+
+  @Test func aSkippedSessionBeforeAQuotedOneIsAProblem() throws {
+    let found = try problems(["Chapters/01-a.md": "# A\n\n@session 01-n first\n\n@session 01-n third\n"])
+    #expect(found.count == 1)
+    #expect(found.first?.contains("runs after 'second'") == true, "\(found)")
+  }
+
+  @Test func sessionsOutOfOrderAreAProblem() throws {
+    let found = try problems(["Chapters/01-a.md": "# A\n\n@session 01-n second\n\n@session 01-n first\n"])
+    #expect(found.count == 2, "second skips first, then first comes after second: \(found)")
+    #expect(found.last?.contains("quoted after a session that runs later") == true)
   }
 }

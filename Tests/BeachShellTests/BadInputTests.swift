@@ -10,9 +10,9 @@ import Testing
     ("xyzzy", "error: unknown command 'xyzzy' ('help' lists commands)"),
     ("gte a", "error: unknown command 'gte'; did you mean 'get'? ('help' lists commands)"),
     ("put a", "error: usage: put KEY VALUE"),
-    ("put a 1 2", "error: usage: put KEY VALUE"),
-    ("get", "error: usage: get KEY [@ID]"),
-    ("scan a b c d", "error: usage: scan [FROM [TO]] [@ID]"),
+    ("put a 1 2", "error: usage: put KEY VALUE (quote a word with spaces: \"two words\")"),
+    ("get", "error: usage: get KEY"),
+    ("scan a b c", "error: usage: scan [FROM [TO]]"),
     ("put \"a 1", "error: unbalanced \" quote (column 5)"),
     ("put 'a 1", "error: unbalanced ' quote (column 5)"),
     ("put x'0' 1", "error: bad hex x'0': an odd number of hex digits (column 5)"),
@@ -21,8 +21,8 @@ import Testing
     ("batch put a 1 ; frob b", "error: a batch holds only put and delete, not 'frob'"),
     ("batch put a 1 ; delete", "error: usage inside a batch: delete KEY"),
     ("batch ;", "error: empty batch; usage: batch put K V ; delete K"),
-    ("fill -3", "error: N must be a number, 1…10000000 (got '-3')"),
-    ("fill many", "error: N must be a number, 1…10000000 (got 'many')"),
+    ("fill -3", "error: N must be a number, 1..10000000 (got '-3')"),
+    ("fill many", "error: N must be a number, 1..10000000 (got 'many')"),
     ("trace loud", "error: expected off or steps or explain, got 'loud'; usage: trace [off|steps|explain]"),
     ("sync maybe", "error: expected on or off, got 'maybe'; usage: sync [on|off]"),
     ("crash hard", "error: usage: crash [tear N]"),
@@ -32,7 +32,7 @@ import Testing
     ("corrupt 000001.log 9999", "error: offset 9999 is past the end of 000001.log (29 bytes)"),
     ("help frob", "error: no command 'frob'"),
     ("source /nonexistent/script", "error: source: cannot read /nonexistent/script"),
-    ("chapter x", "error: N must be a number, 1…99 (got 'x')"),
+    ("chapter x", "error: N must be a number, 1..99 (got 'x')"),
   ])
   func badInputPrintsOneErrorAndChangesNothing(line: String, error: String) throws {
     let session = try ShellSession()

@@ -40,9 +40,16 @@ import Testing
 
   @Test func harmlessDbBenchFlagsAreAcceptedWithANote() throws {
     #expect(try parse("--compression_type=none").notes.isEmpty)
-    let c = try parse("--compression_type=snappy --cache_size=8388608 --statistics")
+    let c = try parse("--compression_type=snappy --mmap_read --statistics")
     #expect(c.notes.count == 3)
     #expect(c.notes[0].contains("--compression_type=snappy is ignored"))
+  }
+
+  @Test func cacheFlagsHaveDbBenchDefaults() throws {
+    let defaults = try parse("")
+    #expect(defaults.cacheSize == 8 << 20 && defaults.openFiles == -1 && !defaults.cacheSizeGiven)
+    let c = try parse("--cache_size=0 --open_files=20")
+    #expect(c.cacheSize == 0 && c.openFiles == 20 && c.cacheSizeGiven && c.openFilesGiven && c.notes.isEmpty)
   }
 
   @Test func badFlagsAreErrorsThatNameThem() {

@@ -15,9 +15,44 @@ import Testing
     defer { directory.remove() }
     let result = try beach(
       ["--dir", directory.path + "/db", "--trace", "off"], stdin: "put a 1\nget a\nfrob\nget b\n")
-    #expect(result.status == 0)
+    #expect(result.status == 1, "a command failed")
     #expect(
-      result.output == "ok  seq 1\n1\nerror: unknown command 'frob' ('help' lists commands)\n(not found)\n")
+      result.output == "ok  seq 1\n1\nerror: line 3: unknown command 'frob' ('help' lists commands)\n(not found)\n")
+  }
+
+  @Test func aScriptStopsAtItsFirstErrorWithBail() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let script = directory.path + "/script"
+    try "put a 1\n\nbogus\nput b 2\n".write(toFile: script, atomically: true, encoding: .utf8)
+    let result = try beach(["--dir", directory.path + "/db", "--trace", "off", "--script", script, "--bail"])
+    #expect(result.status == 1)
+    #expect(result.output == "ok  seq 1\nerror: line 3: unknown command 'bogus' ('help' lists commands)\n")
+    let clean = try beach(["--dir", directory.path + "/db", "--trace", "off"], stdin: "PUT c 3\nget a\n")
+    #expect(clean.status == 0, "every command succeeded; names are not case-sensitive")
+    #expect(clean.output == "ok  seq 2\n1\n")
+  }
+
+  @Test func aMissingScriptOrAnUnusableDirectoryFailsBeforeAnythingIsCreated() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let db = directory.path + "/db"
+    #expect(try beach(["--dir", db, "--script", directory.path + "/nonexistent"]).status == 64)
+    #expect(!FileManager.default.fileExists(atPath: db), "no database was created")
+    try "x".write(toFile: db, atomically: true, encoding: .utf8)
+    #expect(try beach(["--dir", db, "--trace", "off"], stdin: "put a 1\n").status == 1, "--dir is a file")
+    #expect(try beach(["--dir", "/proc/nope/db"], stdin: "").status == 1)
+  }
+
+  @Test func oneCommandOnTheCommandLineRunsAndExits() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let db = directory.path + "/db"
+    #expect(try beach(["--dir", db, "--trace", "off", "put", "my key", "it's here"]).output == "ok  seq 1\n")
+    #expect(try beach(["--dir", db, "--trace", "off", "get", "my key"]).output == "\"it's here\"\n")
+    let typo = try beach(["bnech"])
+    #expect(typo.status == 64, "a mistyped subcommand is a usage error")
+    #expect(try beach(["--version"]).output.hasPrefix("BeachDB-Swift, chapters 1"))
   }
 
   @Test func aScriptRunsAgainstAnExistingDirectory() throws {

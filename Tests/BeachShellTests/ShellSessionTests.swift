@@ -86,7 +86,7 @@ import Testing
         scan
         show wal
         """
-      ).replacing(/crc 0x[0-9a-f]{8}/, with: "crc …") == """
+      ).replacing(/crc32c 0x[0-9a-f]{8}/, with: "crc32c …") == """
         beach[ch1]> put b 0
         ok  seq 1
         beach[ch1]> batch put a 1 ; delete b ; put c 3
@@ -96,10 +96,10 @@ import Testing
         c = 3
         (2 entries)
         beach[ch1]> show wal
-        log 000001.log: 66 B, 66 B synced, 2 records
-          @     0  len    17  crc … ok  seq 1  1 op
+        log 000001.log: 66 B, 66 B synced
+          @     0  len    17  crc32c … ok  seq 1  1 op
               #1 PUT b = 0
-          @    29  len    25  crc … ok  seq 2..4  3 ops
+          @    29  len    25  crc32c … ok  seq 2..4  3 ops
               #2 PUT a = 1
               #3 DEL b
               #4 PUT c = 3

@@ -76,3 +76,30 @@ import Testing
     #expect(throws: TokenizeError(message, column: column)) { try Tokenizer.tokenize(line) }
   }
 }
+
+/// What the shell prints, it reads back: `printable` and `Tokenizer.quoted`
+/// round-trip through the tokenizer for text, binary and everything between.
+@Suite struct PrintableRoundTripTests {
+  @Test(arguments: [
+    "alice", "café", "clé", "", "two words", "tab\there", "line\nbreak", "quote\"d", "it's", "back\\slash",
+    "x'00'", "#hash", ";", "ab\u{01}cdefg", "日本語",
+  ])
+  func textPrintsAsTextAndReadsBack(text: String) throws {
+    let bytes = Bytes(text.utf8)
+    let shown = Format.printable(bytes)
+    #expect(try Tokenizer.tokenize(shown).map(\.bytes) == [bytes], "\(shown)")
+    #expect(try Tokenizer.tokenize(Tokenizer.quoted(text)).map(\.bytes) == [bytes])
+    #expect(!shown.hasPrefix("x'"), "text is shown as text, not hex: \(shown)")
+  }
+
+  @Test func randomBytesReadBackExactly() throws {
+    var generator = SeededGenerator(seed: 42)
+    for _ in 0..<2000 {
+      let count = Int.random(in: 0...12, using: &generator)
+      let pool: [UInt8] = Array(0x20...0x7E) + [0x00, 0x01, 0x09, 0x0A, 0xC3, 0xA9, 0xFF, 0x80]
+      let bytes = (0..<count).map { _ in pool.randomElement(using: &generator)! }
+      let shown = Format.printable(bytes)
+      #expect(try Tokenizer.tokenize(shown).map(\.bytes) == [bytes], "\(shown)")
+    }
+  }
+}

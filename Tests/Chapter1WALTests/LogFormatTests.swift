@@ -93,7 +93,7 @@ import Testing
     #expect(
       dump.lines == [
         "000001.log: \(log.count) bytes",
-        "  @     0  len    20  crc \(hex32(CRC32C.unmask(decodeFixed32(log, at: 0)))) ok  seq 5..6  2 ops",
+        "  @     0  len    20  crc32c \(hex32(CRC32C.unmask(decodeFixed32(log, at: 0)))) ok  seq 5..6  2 ops",
         "      #5 PUT a = 1",
         "      #6 DEL b",
         "1 good record: ok",

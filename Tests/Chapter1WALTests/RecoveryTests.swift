@@ -119,7 +119,7 @@ import Testing
     let recorder = TraceRecorder()
     let db = try Database.open(directory: directory, fileSystem: MemoryFileSystem(), tracer: recorder.tracer())
     let actions = recorder.events.map { "\($0.component.rawValue) \($0.action)" }
-    #expect(actions.prefix(2) == ["wal create", "fs dirsync"])
+    #expect(actions.prefix(3) == ["db format", "wal create", "fs dirsync"])
     try db.close()
   }
 

@@ -107,14 +107,14 @@ import Testing
     iterator.seekToFirst()
     while iterator.isValid {
       guard index < expected.count else {
-        problems.record("reader \(reader) at snapshot \(snapshot): extra key \(printable(iterator.key))")
+        problems.record("reader \(reader) at snapshot \(snapshot): extra key \(Format.printable(iterator.key))")
         return
       }
       let (key, sequence) = expected[index]
       if iterator.key != key || iterator.sequence != SequenceNumber(sequence) || iterator.value != value(sequence) {
         problems.record(
-          "reader \(reader) at snapshot \(snapshot): saw \(printable(iterator.key)) #\(iterator.sequence), "
-            + "expected \(printable(key)) #\(sequence)")
+          "reader \(reader) at snapshot \(snapshot): saw \(Format.printable(iterator.key)) #\(iterator.sequence), "
+            + "expected \(Format.printable(key)) #\(sequence)")
         return
       }
       index += 1
@@ -138,7 +138,7 @@ import Testing
         }
       let got = memtable.get(key, snapshot: SequenceNumber(snapshot))
       if got != expected {
-        problems.record("get \(printable(key)) at snapshot \(snapshot): \(got), expected \(expected)")
+        problems.record("get \(Format.printable(key)) at snapshot \(snapshot): \(got), expected \(expected)")
       }
     }
   }

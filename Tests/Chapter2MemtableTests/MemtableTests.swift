@@ -226,12 +226,12 @@ func same(_ a: [(key: Bytes, value: Bytes)], _ b: [(key: Bytes, value: Bytes)]) 
     memtable.add(sequence: 5, kind: .value, key: Bytes(utf8: "a"), value: Bytes(utf8: "5"))
     var seen: [String] = []
     while iterator.isValid {
-      seen.append("\(printable(iterator.key))=\(printable(iterator.value))@\(iterator.sequence)")
+      seen.append("\(Format.printable(iterator.key))=\(Format.printable(iterator.value))@\(iterator.sequence)")
       iterator.next()
     }
     #expect(seen == ["a=1@1", "c=2@2"])
     var latest = memtable.makeIterator(snapshot: 5)
-    #expect(scanBackward(&latest).map { printable($0.key) } == ["b", "a"])
+    #expect(scanBackward(&latest).map { Format.printable($0.key) } == ["b", "a"])
   }
 
   @Test func entriesListEveryVersion() {

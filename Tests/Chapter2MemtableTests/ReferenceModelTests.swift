@@ -45,7 +45,6 @@ import Testing
       db = try Chapter2Memtable.Database.open(directory: "/db", fileSystem: fileSystem)
       return db.lastSequence
     }
-    func flush() throws {}  // chapter 2 has no tables
     func checkInvariants() throws { try db.memtable.checkInvariants() }
   }
 }

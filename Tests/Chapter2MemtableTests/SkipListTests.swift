@@ -89,7 +89,7 @@ enum EntryCodes {
     list.insert(Bytes(utf8: "a"), sequence: 4, kind: .value, value: [])
     #expect(
       EntryCodes.forward(list).map(\.description) == [
-        "a #4 PUT → x''", "a #2 PUT → a2", "b #3 DEL", "b #1 PUT → b1",
+        "a #4 PUT → \"\"", "a #2 PUT → a2", "b #3 DEL", "b #1 PUT → b1",
       ])
   }
 

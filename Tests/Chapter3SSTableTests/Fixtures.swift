@@ -18,7 +18,7 @@ struct Entry: Hashable, Sendable, CustomStringConvertible {
     self.value = key.kind == .deletion ? [] : value
   }
 
-  var description: String { key.kind == .deletion ? "\(key)" : "\(key) = \(printable(value))" }
+  var description: String { key.kind == .deletion ? "\(key)" : "\(key) = \(Format.printable(value))" }
 }
 
 /// Builds tables in a `MemoryFileSystem` and reads them back.

@@ -152,7 +152,7 @@ import Testing
       try Self.readEverything(bytes)
     } throws: { error in
       let text = String(describing: error)
-      return text.hasPrefix("000007.sst: corrupt at byte \(block.offset): data block 2 @ \(block.offset) ")
+      return text.hasPrefix("000007.sst: corrupt from byte \(block.offset): data block 2 (bytes \(block.offset)..<")
         && text.contains("block checksum mismatch")
     }
     #expect(

@@ -14,12 +14,12 @@ import Testing
       result.lines == [
         "000007.sst: 188 bytes",
         "footer @132: index @48 28 B, properties @81 46 B, format 1, magic BEACHSST, checksum ok",
-        "properties: 2 entries (1 deletion), 1 data block, sequences 1...2, raw keys 28 B, raw values 3 B",
+        "properties: 2 entries (1 deletion), 1 data block, sequences 1..2, raw keys 28 B, raw values 3 B",
         "  smallest apple #1 PUT",
         "  largest  apricot #2 DEL",
         "index: 1 entry",
         "  block 0  @0 43 B  last key apricot #2 DEL",
-        "data block 0  @0 43 B  checksum 0x8005618a ok  2 entries  1 restart point",
+        "data block 0  @0 43 B  crc32c 0x3b596ec1 ok  2 entries  1 restart point",
         "    apple #1 PUT = red",
         "    apricot #2 DEL",
         "1 good data block, 2 entries read: ok",
@@ -39,7 +39,9 @@ import Testing
     #expect(result.isCorrupt)
     #expect(result.goodBlocks == table.dataBlockCount - 1)
     #expect(
-      result.lines.contains { $0.hasPrefix("  CORRUPT: 000009.sst: corrupt at byte \(damaged.offset): data block 1 ") })
+      result.lines.contains {
+        $0.hasPrefix("  CORRUPT: 000009.sst: corrupt from byte \(damaged.offset): data block 1 ")
+      })
     #expect(result.lines.contains { $0.hasPrefix("data block 2 ") })
     #expect(result.lines.last?.hasSuffix("1 problem: CORRUPT") == true)
   }
@@ -54,7 +56,7 @@ import Testing
     #expect(
       result.lines == [
         "000007.sst: 188 bytes",
-        "  CORRUPT: 000007.sst: corrupt at byte 184: footer: footer checksum mismatch: stored 0x290c4b38, "
+        "  CORRUPT: 000007.sst: corrupt from byte 184: footer: footer checksum mismatch: stored 0x290c4b38, "
           + "computed 0x280c4b38",
         "0 good data blocks, 0 entries read, 1 problem: CORRUPT",
       ])

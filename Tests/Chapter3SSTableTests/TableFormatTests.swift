@@ -59,7 +59,7 @@ import Testing
 
   @Test func propertiesRejectUnknownRepeatedAndMissingTags() throws {
     let good = try TableFixture.open(try TableFixture.bytes(TableFixture.tinyTable)).properties.encoded()
-    #expect(throws: DecodingError(offset: good.count, "unknown property tag 42 (this reader knows 1...9)")) {
+    #expect(throws: DecodingError(offset: good.count, "unknown property tag 42 (this reader knows 1..9)")) {
       try TableProperties.decode(good + [42, 0])
     }
     #expect(throws: DecodingError(offset: good.count, "property deletionCount appears twice")) {

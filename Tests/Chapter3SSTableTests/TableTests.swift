@@ -57,7 +57,8 @@ import Testing
       for key in userKeys {
         for snapshot in snapshots + [0, .max] {
           let (result, blocksRead) = try table.get(key, snapshot: snapshot)
-          #expect(result == TableFixture.modelGet(entries, key, snapshot: snapshot), "\(printable(key)) @\(snapshot)")
+          #expect(
+            result == TableFixture.modelGet(entries, key, snapshot: snapshot), "\(Format.printable(key)) @\(snapshot)")
           #expect(blocksRead <= 1)
         }
       }

@@ -79,7 +79,7 @@ import Testing
   }
 
   /// Chapter 4's database as the model sees it, with long-lived iterators.
-  final class Subject: ModelSubject {
+  final class Subject: IteratingModelSubject {
     let fileSystem = PowerCutFileSystem(wrapping: MemoryFileSystem())
     var db: Database
     var iterators: [Int: Chapter4Manifest.Iterator] = [:]
@@ -104,7 +104,7 @@ import Testing
     }
     func flush() throws { try db.flush() }
     func merge() throws { try db.mergeTables() }
-    func openIterator() throws -> Int? {
+    func openIterator() throws -> Int {
       let iterator = db.makeIterator()
       try iterator.seekToFirst()
       iterators[iterator.id] = iterator

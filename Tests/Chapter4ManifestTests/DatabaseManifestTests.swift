@@ -10,7 +10,7 @@ import Testing
   @Test func aNewDatabaseStartsWithAManifestAndCurrent() throws {
     let fs = MemoryFileSystem()
     let db = try Fixture.open(fs)
-    #expect(try fs.listDirectory("/db").sorted() == ["000002.log", "CURRENT", "MANIFEST-000001"])
+    #expect(try fs.listDirectory("/db").sorted() == ["000002.log", "CURRENT", "FORMAT", "LOCK", "MANIFEST-000001"])
     #expect(try fs.readFile("/db/CURRENT") == Bytes(utf8: "MANIFEST-000001\n"))
     #expect(db.versions.manifestStatus.edits == 1)
   }
@@ -22,7 +22,10 @@ import Testing
     for i in 0..<10 { try db.put(Fixture.key(i), Fixture.value(i)) }
     try db.delete(Fixture.key(3))
     try db.flush()
-    #expect(try fs.listDirectory("/db").sorted() == ["000003.log", "000004.sst", "CURRENT", "MANIFEST-000001"])
+    #expect(
+      try fs.listDirectory("/db").sorted() == [
+        "000003.log", "000004.sst", "CURRENT", "FORMAT", "LOCK", "MANIFEST-000001",
+      ])
     let actions = recorder.events.map { "\($0.component.rawValue) \($0.action)" }
     let freeze = try #require(actions.firstIndex(of: "memtable freeze"))
     let steps = actions[(freeze + 1)...].filter {
@@ -68,7 +71,6 @@ import Testing
     #expect(try reopened.scan().count == 20)
   }
 
-  // snippet: test-iterator-pins
   @Test func anIteratorKeepsItsVersionAndItsFilesUntilItCloses() throws {
     let fs = MemoryFileSystem()
     let recorder = TraceRecorder()
@@ -109,7 +111,6 @@ import Testing
     let removal = try #require(recorder.events.last { $0.action == "obsolete" })
     #expect(removal.details.contains("iterator 1, its last reader, was released"), "\(removal)")
   }
-  // end snippet
 
   /// A point read pins its version with a count, not a named pin; the
   /// tables it may read stay until it ends.
@@ -192,10 +193,13 @@ import Testing
     let removed = recorder.events.filter { $0.action == "remove" }.map { "\($0.subject): \($0.details)" }
     #expect(
       removed == [
-        "CURRENT.tmp: never renamed", "000009.sst: orphan: no manifest edit names it",
-        "000001.log: obsolete: the manifest starts recovery at log 3",
+        "CURRENT.tmp: never renamed", "000001.log: obsolete: the manifest starts recovery at log 3",
+        "000009.sst: orphan: no manifest edit names it",
       ])
-    #expect(try fs.listDirectory("/db").sorted() == ["000003.log", "000004.sst", "CURRENT", "MANIFEST-000001"])
+    #expect(
+      try fs.listDirectory("/db").sorted() == [
+        "000003.log", "000004.sst", "CURRENT", "FORMAT", "LOCK", "MANIFEST-000001",
+      ])
     #expect(try reopened.scan().count == 10)
     // A number seen on disk is never handed out again.
     try reopened.put(Fixture.key(1), Fixture.value(1))

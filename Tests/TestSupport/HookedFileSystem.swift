@@ -28,6 +28,7 @@ public final class HookedFileSystem: FileSystem, @unchecked Sendable {
   }
   public func rename(_ from: String, to: String) throws(FileSystemError) { try base.rename(from, to: to) }
   public func removeFile(_ path: String) throws(FileSystemError) { try base.removeFile(path) }
+  public func lock(_ path: String) throws(FileSystemError) -> any FileLock { try base.lock(path) }
   public func truncateFile(_ path: String, to size: Int) throws(FileSystemError) {
     try base.truncateFile(path, to: size)
   }

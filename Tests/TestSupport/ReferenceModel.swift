@@ -1,9 +1,11 @@
 import Chapter1WAL
 import PropertyBased
 
-/// What the reference-model tests need from an engine, in chapter 1's terms
-/// only, so that every chapter from 2 on can be driven by the same model
-/// through a small adapter.
+/// What the reference-model tests need from any engine, in chapter 1's
+/// terms only, so that every chapter from 2 on can be driven by the same
+/// model through a small adapter. What only later chapters can do comes as
+/// refinements (`FlushingModelSubject`, `IteratingModelSubject`): the model
+/// runs a step only on a subject that has it.
 public protocol ModelSubject {
   func write(_ batch: WriteBatch) throws -> SequenceNumber
   /// Takes a snapshot; returns a token for the other calls.
@@ -14,26 +16,27 @@ public protocol ModelSubject {
   /// Closes and opens again (after a power cut if `crash`); returns the
   /// recovered last sequence number.
   mutating func reopen(crash: Bool) throws -> SequenceNumber
-  /// Flushes the memtable to a table (chapter 3 on); nothing before.
-  func flush() throws
   /// Checks the engine's internal structures.
   func checkInvariants() throws
-  /// Opens an iterator over the store as it is now; returns a token, or
-  /// `nil` if the engine has no long-lived iterators (before chapter 4).
-  func openIterator() throws -> Int?
+}
+
+/// An engine that flushes its memtable to tables (chapter 3 on).
+public protocol FlushingModelSubject: ModelSubject {
+  /// Flushes the memtable to a table.
+  func flush() throws
+}
+
+/// An engine with long-lived iterators and a whole-database merge
+/// (chapter 4 on).
+public protocol IteratingModelSubject: FlushingModelSubject {
+  /// Opens an iterator over the store as it is now; returns a token.
+  func openIterator() throws -> Int
   /// The next `count` entries of an iterator (fewer at the end).
   func next(iterator: Int, count: Int) throws -> [KeyValuePair]
   /// Closes an iterator.
   func close(iterator: Int)
-  /// Merges every table into one (chapter 4 on); nothing before.
+  /// Merges every table into one.
   func merge() throws
-}
-
-extension ModelSubject {
-  public func openIterator() throws -> Int? { nil }
-  public func next(iterator: Int, count: Int) throws -> [KeyValuePair] { [] }
-  public func close(iterator: Int) {}
-  public func merge() throws {}
 }
 
 /// Random sessions of every operation the engines offer, checked step by step
@@ -183,17 +186,21 @@ public enum ReferenceModel {
       case .get(let k, let slot):
         let (token, state) = slot.flatMap { snapshots.isEmpty ? nil : snapshots[$0 % snapshots.count] } ?? (nil, model)
         let got = try subject.get(key(k), snapshot: token)
-        if got != state[key(k)] { return "\(at): got \(got.map(printable) ?? "nothing")" }
+        if got != state[key(k)] { return "\(at): got \(got.map(Format.printable) ?? "nothing")" }
       case .scan(let from, let to, let slot):
         let (token, state) = slot.flatMap { snapshots.isEmpty ? nil : snapshots[$0 % snapshots.count] } ?? (nil, model)
         let got = try subject.scan(from: from.map(key), to: to.map(key), snapshot: token)
-        if got != expected(state, from: from, to: to) { return "\(at): scan differs: \(got.map { printable($0.key) })" }
+        if got != expected(state, from: from, to: to) {
+          return "\(at): scan differs: \(got.map { Format.printable($0.key) })"
+        }
       case .release(let slot):
         guard !snapshots.isEmpty else { continue }
         let (token, _) = snapshots.remove(at: slot % snapshots.count)
         if !subject.release(token) { return "\(at): releasing a live snapshot failed" }
       case .reopen, .crash:
-        for iterator in iterators { subject.close(iterator: iterator.token) }
+        if let subject = subject as? any IteratingModelSubject {
+          for iterator in iterators { subject.close(iterator: iterator.token) }
+        }
         let recovered = try subject.reopen(crash: { if case .crash = step { true } else { false } }())
         snapshots = []  // snapshots and iterators live in memory; a reopen ends them
         iterators = []
@@ -202,24 +209,25 @@ public enum ReferenceModel {
           return "\(at): recovered contents differ"
         }
       case .flush:
-        try subject.flush()
+        try (subject as? any FlushingModelSubject)?.flush()
       case .merge:
-        try subject.merge()
+        try (subject as? any IteratingModelSubject)?.merge()
       case .openIterator:
-        guard let token = try subject.openIterator() else { continue }
-        iterators.append((token, expected(model, from: nil, to: nil), 0))
+        guard let subject = subject as? any IteratingModelSubject else { continue }
+        iterators.append((try subject.openIterator(), expected(model, from: nil, to: nil), 0))
       case .iteratorNext(let slot, let count):
-        guard !iterators.isEmpty else { continue }
+        guard let subject = subject as? any IteratingModelSubject, !iterators.isEmpty else { continue }
         let index = slot % iterators.count
         let (token, entries, position) = iterators[index]
         let want = Array(entries[position..<min(entries.count, position + count)])
         let got = try subject.next(iterator: token, count: count)
         if got != want {
-          return "\(at): iterator read \(got.map { printable($0.key) }), expected \(want.map { printable($0.key) })"
+          return
+            "\(at): iterator read \(got.map { Format.printable($0.key) }), expected \(want.map { Format.printable($0.key) })"
         }
         iterators[index].position += want.count
       case .closeIterator(let slot):
-        guard !iterators.isEmpty else { continue }
+        guard let subject = subject as? any IteratingModelSubject, !iterators.isEmpty else { continue }
         subject.close(iterator: iterators.remove(at: slot % iterators.count).token)
       }
       do {

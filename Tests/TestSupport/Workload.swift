@@ -84,10 +84,11 @@ public struct CrashOracle: Sendable {
     var problems: [String] = []
     for (key, value) in expected where recovered[key] != value {
       problems.append(
-        "\(printable(key)): expected \(printable(value)), got \(recovered[key].map(printable) ?? "nothing")")
+        "\(Format.printable(key)): expected \(Format.printable(value)), got \(recovered[key].map(Format.printable) ?? "nothing")"
+      )
     }
     for (key, value) in recovered where expected[key] == nil {
-      problems.append("\(printable(key)): expected nothing, got \(printable(value))")
+      problems.append("\(Format.printable(key)): expected nothing, got \(Format.printable(value))")
     }
     return "after \(acknowledged) acknowledged writes the recovered state is no allowed prefix "
       + "(differences from the last synced state: " + problems.sorted().prefix(5).joined(separator: "; ") + ")"

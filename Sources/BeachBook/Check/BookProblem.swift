@@ -25,6 +25,10 @@ public struct BookProblem: Sendable, Equatable, CustomStringConvertible {
     /// A notebook that cannot be parsed, or two sessions in one notebook
     /// with the same name.
     case badNotebook
+    /// The book quotes a notebook's sessions out of their order, or skips
+    /// one (or an unnamed block) that a later quoted session builds on: a
+    /// reader typing every shown command would see other output.
+    case sessionOrder
     /// A chapter that does not start with a `# Title` line.
     case missingTitle
     /// A file in `Book/` that differs from what would be generated, is

@@ -70,7 +70,11 @@ struct ProseRenderer {
     parser.addModifier(
       Modifier(target: .headings) { html, _ in
         guard html.hasPrefix("<h"), let close = html.firstIndex(of: ">") else { return html }
-        let id = anchors.unique(HTML.slug(HTML.plainText(html)))
+        let text = HTML.plainText(html)
+        let id = anchors.unique(HTML.slug(text))
+        if let level = html.dropFirst(2).first?.wholeNumberValue {
+          anchors.headings.append(AnchorSet.Heading(level: level, id: id, text: text))
+        }
         return String(html[..<close]) + " id=\"\(id)\"" + String(html[close...])
       })
     return rewriteLinks(parser.html(from: Self.joinContinuations(lines).joined(separator: "\n"))) + "\n"
@@ -140,8 +144,18 @@ struct ProseRenderer {
   }
 }
 
-/// The heading ids of one page, so that each is unique.
+/// The headings of one page, in order, with ids that are each unique.
 final class AnchorSet {
+  /// A heading on the page: its level (`2` for `##`), id and text.
+  struct Heading: Equatable {
+    var level: Int
+    var id: String
+    var text: String
+  }
+
+  /// Every heading rendered so far, in page order (the table of contents is
+  /// built from them).
+  var headings: [Heading] = []
   private var used: [String: Int] = [:]
 
   /// `slug`, or `slug-1`, `slug-2`, … if it was used before.

@@ -17,6 +17,10 @@ public struct BookInputs: Sendable {
   public var snippets: [Snippet]
   /// Sessions by notebook path (`Notebook/01-wal.md`), then by name.
   public var sessions: [String: [String: Session]]
+  /// Every notebook's blocks in the order they run, by session name (`nil`
+  /// for a block without one): a notebook is one shell, so each block
+  /// starts from the state the ones before it left.
+  public var sessionOrder: [String: [String?]] = [:]
   /// Notebooks that could not be read, with the reason.
   public var unreadableNotebooks: [String: String]
   /// Problems found while reading: broken or duplicated markers, broken
@@ -34,6 +38,10 @@ public struct BookInputs: Sendable {
     public var lines: [String]
     /// The commands alone, without prompts.
     public var commands: [String]
+    /// The chapter whose engine the notebook runs (its front matter).
+    public var chapter: Int? = nil
+    /// Whether it is the notebook's first block, typed into a new database.
+    public var isFirst = false
   }
 
   /// Reads the repository at `root`.
@@ -115,6 +123,7 @@ public struct BookInputs: Sendable {
       return
     }
     var named: [String: Session] = [:]
+    sessionOrder[path] = notebook.blocks.map(\.session)
     for block in notebook.blocks {
       guard let name = block.session else { continue }
       if let earlier = named[name] {
@@ -128,7 +137,8 @@ public struct BookInputs: Sendable {
       while lines.last?.trimmingSpaces.isEmpty == true { lines.removeLast() }
       named[name] = Session(
         notebook: path, name: name, line: block.openingLine + 1, lines: lines,
-        commands: block.steps.map(\.command))
+        commands: block.steps.map(\.command), chapter: notebook.chapter,
+        isFirst: block.openingLine == notebook.blocks.first?.openingLine)
     }
     sessions[path] = named
   }

@@ -96,9 +96,17 @@ public enum MarkdownBook {
     return "*[\(snippet.file)](../\(snippet.file))" + (place.isEmpty ? "" : " — " + place) + "*"
   }
 
-  /// `*[Notebook/NN-name.md](../Notebook/NN-name.md) — session `NAME`*`.
+  /// `*[Notebook/NN-name.md](../Notebook/NN-name.md) — session `NAME`, in
+  /// `swift run beach --chapter N` after the sessions before it*`: where a
+  /// reader types it, so that what they see is what the book shows.
   static func caption(_ session: BookInputs.Session) -> String {
-    "*[\(session.notebook)](../\(session.notebook)) — session \(codeSpan(session.name))*"
+    var caption = "*[\(session.notebook)](../\(session.notebook)) — session \(codeSpan(session.name))"
+    if let chapter = session.chapter {
+      caption +=
+        ", in \(codeSpan("swift run beach --chapter \(chapter)"))"
+        + (session.isFirst ? " on a new database" : " after the sessions before it")
+    }
+    return caption + "*"
   }
 
   /// `[← Previous](…) · [Contents](README.md) · [Next →](…)`.

@@ -7,6 +7,9 @@ public struct WovenBook: Sendable {
   /// duplicated or unused markers, broken notebooks. (A stale `Book/` is
   /// found by `BookCheck`, which compares this book with the disk.)
   public var problems: [BookProblem]
+  /// The repository root the book was woven from, as given: the paths in
+  /// snippets, sessions and chapters are relative to it.
+  public var root: String
 }
 
 /// One chapter, woven.
@@ -51,6 +54,7 @@ public struct Weaver: Sendable {
   public func weave() -> WovenBook {
     var problems = inputs.problems
     var used = Set<String>()  // "file\nname" of every snippet quoted
+    var quoted: [QuotedSession] = []  // in reading order
     var chapters: [WovenChapter] = []
     for chapter in inputs.chapters {
       problems += chapter.problems
@@ -69,6 +73,9 @@ public struct Weaver: Sendable {
         switch resolve(directive) {
         case .success(let part):
           if case .snippet(let snippet) = part { used.insert(snippet.file + "\n" + snippet.name) }
+          if case .session(let session) = part {
+            quoted.append(QuotedSession(session: session, chapter: chapter.path, line: directive.line))
+          }
           parts.append(part)
         case .failure(let problem):
           problems.append(
@@ -89,7 +96,49 @@ public struct Weaver: Sendable {
           "snippet '\(snippet.name)' is not quoted by any chapter; quote it with"
             + " '@snippet \(snippet.file) \(snippet.name)' or remove its markers"))
     }
-    return WovenBook(chapters: chapters, problems: problems)
+    problems += orderProblems(quoted)
+    return WovenBook(chapters: chapters, problems: problems, root: inputs.root)
+  }
+
+  /// A session as a chapter quoted it.
+  struct QuotedSession {
+    var session: BookInputs.Session
+    var chapter: String
+    var line: Int
+  }
+
+  /// Where the book, read in order, quotes a notebook's sessions other than
+  /// in the order they run, or leaves out one before a session it quotes:
+  /// each block starts from the state the blocks before it left, so a
+  /// reader who types every command shown must have seen them all.
+  func orderProblems(_ quoted: [QuotedSession]) -> [BookProblem] {
+    var problems: [BookProblem] = []
+    var next: [String: Int] = [:]  // per notebook, the block the next quote must be
+    for quote in quoted {
+      let notebook = quote.session.notebook
+      guard let order = inputs.sessionOrder[notebook],
+        let position = order.firstIndex(where: { $0 == quote.session.name })
+      else { continue }
+      let expected = next[notebook] ?? 0
+      if position < expected {
+        problems.append(
+          BookProblem(
+            .sessionOrder, file: quote.chapter, line: quote.line,
+            "session '\(quote.session.name)' of \(notebook) is quoted after a session that runs later in the notebook;"
+              + " quote the sessions in the order the notebook runs them"))
+        continue
+      }
+      if position > expected {
+        let skipped = order[expected..<position].map { $0.map { "'\($0)'" } ?? "an unnamed block" }
+        problems.append(
+          BookProblem(
+            .sessionOrder, file: quote.chapter, line: quote.line,
+            "session '\(quote.session.name)' of \(notebook) runs after \(skipped.joined(separator: ", ")), which the"
+              + " book does not show before it: a reader typing along would see different output"))
+      }
+      next[notebook] = position + 1
+    }
+    return problems
   }
 
   /// Why a directive did not resolve.

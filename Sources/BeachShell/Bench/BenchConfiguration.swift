@@ -39,6 +39,20 @@ public struct BenchConfiguration: Sendable, Equatable {
   /// Bloom filter bits per key (`--bloom_bits`), for engines that have
   /// filters; negative means the engine's default.
   public var bloomBits = -1
+  /// Filters that keep a key's probes in one cache line
+  /// (`--bloom_locality=1`, after db_bench's flag of that name).
+  public var bloomLocality = 0
+  /// Block cache capacity in bytes (`--cache_size`), for engines with a
+  /// block cache: 8 MiB, db_bench's default; 0 turns the cache off.
+  public var cacheSize = 8 << 20
+  /// Whether `--cache_size` was given (engines without a cache say they
+  /// ignore it).
+  public var cacheSizeGiven = false
+  /// Tables kept open at once (`--open_files`), for engines with a table
+  /// cache; -1, db_bench's default, means no limit.
+  public var openFiles = -1
+  /// Whether `--open_files` was given.
+  public var openFilesGiven = false
   /// The memtable's size before a flush (`--write_buffer_size`), for engines
   /// that flush; `nil` for the engine's default.
   public var writeBufferSize: Int?

@@ -1,54 +1,75 @@
 import Chapter1WAL
 
-/// An iterator `beach bench` can walk forward: what `readseq` and
-/// `seekrandom` need.
-///
-/// Chapters' iterators have these members already under these names; an
-/// engine entry declares the conformance and nothing else.
-public protocol BenchIterator {
-  var isValid: Bool { get }
-  /// The current key. REQUIRES: `isValid`.
-  var key: Bytes { get }
-  /// The current value. REQUIRES: `isValid`.
-  var value: Bytes { get }
-  mutating func seekToFirst() throws
-  /// Moves to the first key at or after `key`.
-  mutating func seek(_ key: Bytes) throws
-  /// REQUIRES: `isValid`.
-  mutating func next() throws
-}
-
-/// An iterator that can also walk backward: what `readreverse` needs.
-public protocol BenchReversibleIterator: BenchIterator {
-  mutating func seekToLast() throws
-  /// REQUIRES: `isValid`.
-  mutating func prev() throws
-}
-
 /// A chapter's engine, opened, as the benchmarks drive it.
 public struct BenchEngine: Sendable {
   /// Writes and point reads.
   public let store: any KeyValueStore
   /// An iterator over the present state. If it is a
-  /// `BenchReversibleIterator`, `readreverse` runs.
-  public let makeIterator: @Sendable () throws -> any BenchIterator
+  /// `ReversibleKeyValueIterator`, `readreverse` runs.
+  public let makeIterator: @Sendable () throws -> any KeyValueIterator
   /// Blocks until background work (a flush) has finished.
   public let waitForBackgroundWork: @Sendable () -> Void
+  /// The read path's counters so far, for engines that keep them (chapter
+  /// 5 on); the read benchmarks report what each get cost.
+  public let readCounters: (@Sendable () -> BenchReadCounters)?
 
   public init(
-    store: any KeyValueStore, makeIterator: @escaping @Sendable () throws -> any BenchIterator,
-    waitForBackgroundWork: @escaping @Sendable () -> Void = {}
+    store: any KeyValueStore, makeIterator: @escaping @Sendable () throws -> any KeyValueIterator,
+    waitForBackgroundWork: @escaping @Sendable () -> Void = {},
+    readCounters: (@Sendable () -> BenchReadCounters)? = nil
   ) {
     self.store = store
     self.makeIterator = makeIterator
     self.waitForBackgroundWork = waitForBackgroundWork
+    self.readCounters = readCounters
+  }
+}
+
+/// What point reads have cost so far: the figures `readrandom` and
+/// `readmissing` divide by their gets.
+public struct BenchReadCounters: Sendable {
+  public var gets = 0
+  /// Tables whose key range covered a get's key.
+  public var tableLookups = 0
+  /// Of those, the ones a filter ruled out.
+  public var filterNegatives = 0
+  /// Data blocks read from files by gets.
+  public var blocksRead = 0
+  public var cacheHits = 0
+  public var cacheMisses = 0
+
+  public init() {}
+
+  /// `counters - earlier`, field by field.
+  func since(_ earlier: BenchReadCounters) -> BenchReadCounters {
+    var d = BenchReadCounters()
+    d.gets = gets - earlier.gets
+    d.tableLookups = tableLookups - earlier.tableLookups
+    d.filterNegatives = filterNegatives - earlier.filterNegatives
+    d.blocksRead = blocksRead - earlier.blocksRead
+    d.cacheHits = cacheHits - earlier.cacheHits
+    d.cacheMisses = cacheMisses - earlier.cacheMisses
+    return d
+  }
+
+  /// `per get: 0.04 blocks read, 6.8 tables, 6.7 ruled out by filters;
+  /// block cache 35.2% hits`.
+  var perGet: String {
+    guard gets > 0 else { return "" }
+    let g = Double(gets)
+    let lookups = cacheHits + cacheMisses
+    return String(
+      format: "per get: %.3f blocks read, %.2f tables, %.2f ruled out by filters", Double(blocksRead) / g,
+      Double(tableLookups) / g, Double(filterNegatives) / g)
+      + (lookups > 0 ? String(format: "; block cache %.1f%% hits", 100 * Double(cacheHits) / Double(lookups)) : "")
   }
 }
 
 /// How to open one chapter's engine for benchmarking.
 public struct BenchEngineDescriptor: Sendable {
   public let chapter: Int
-  /// Whether `--bloom_bits` means anything to it.
+  /// Whether `--bloom_bits`, `--cache_size` and `--open_files` mean
+  /// anything to it (chapter 5 on: filters and caches).
   public let hasFilters: Bool
   /// Whether it flushes memtables, so that `--write_buffer_size` means
   /// something to it.
@@ -71,36 +92,4 @@ public struct BenchEngineDescriptor: Sendable {
 
   /// The chapter's title, from the shell's registry: "SSTables and flush".
   public var title: String { EngineRegistry.engine(chapter: chapter)?.title ?? "chapter \(chapter)" }
-}
-
-/// An iterator over a sorted copy of every entry: what an engine without an
-/// ordered structure (chapter 1's hash map) can offer. Making one costs a
-/// full scan; moving it costs nothing.
-public struct SortedCopyIterator: BenchReversibleIterator {
-  private let entries: [KeyValuePair]
-  private var index: Int
-
-  /// - Parameter entries: in ascending key order.
-  public init(_ entries: [KeyValuePair]) {
-    self.entries = entries
-    self.index = entries.count
-  }
-
-  public var isValid: Bool { index >= 0 && index < entries.count }
-  public var key: Bytes { entries[index].key }
-  public var value: Bytes { entries[index].value }
-  public mutating func seekToFirst() { index = 0 }
-  public mutating func seekToLast() { index = entries.count - 1 }
-  public mutating func next() { index += 1 }
-  public mutating func prev() { index -= 1 }
-
-  public mutating func seek(_ key: Bytes) {
-    var low = 0
-    var high = entries.count
-    while low < high {
-      let middle = (low + high) / 2
-      if entries[middle].key.lexicographicallyPrecedes(key) { low = middle + 1 } else { high = middle }
-    }
-    index = low
-  }
 }

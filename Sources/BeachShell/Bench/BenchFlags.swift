@@ -35,8 +35,6 @@ public enum BenchFlags {
 
   /// `db_bench` flags that are accepted and ignored, with why.
   static let ignoredFlags: [String: String] = [
-    "cache_size": "there is no block cache before chapter 5",
-    "open_files": "tables stay open",
     "statistics": "there are no statistics counters",
     "histogram": "there are no latency histograms",
     "max_background_jobs": "the engine has one background thread at most",
@@ -114,7 +112,8 @@ public enum BenchFlags {
 
   private static let valueFlags: Set<String> = [
     "benchmarks", "num", "reads", "key_size", "value_size", "compression_ratio", "batch_size", "threads", "db",
-    "seed", "bloom_bits", "write_buffer_size", "chapter", "chapters", "svg", "markdown",
+    "seed", "bloom_bits", "bloom_locality", "cache_size", "open_files", "write_buffer_size", "chapter", "chapters",
+    "svg", "markdown",
   ]
 
   private static func apply(_ name: String, value: String, to c: inout BenchConfiguration) throws(Error) {
@@ -130,6 +129,13 @@ public enum BenchFlags {
     case "batch_size": c.batchSize = try integer(value, flag: name, in: 1...100_000)
     case "threads": c.threads = try integer(value, flag: name, in: 1...1024)
     case "bloom_bits": c.bloomBits = try integer(value, flag: name, in: -1...64)
+    case "bloom_locality": c.bloomLocality = try integer(value, flag: name, in: 0...1)
+    case "cache_size":
+      c.cacheSize = try integer(value, flag: name, in: 0...(1 << 40))
+      c.cacheSizeGiven = true
+    case "open_files":
+      c.openFiles = try integer(value, flag: name, in: -1...1_000_000)
+      c.openFilesGiven = true
     case "write_buffer_size": c.writeBufferSize = try integer(value, flag: name, in: 4096...(1 << 34))
     case "chapter": c.chapter = try integer(value, flag: name, in: 1...99)
     case "seed":

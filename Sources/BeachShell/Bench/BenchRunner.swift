@@ -143,6 +143,12 @@ public final class BenchRunner {
         "note: --bloom_bits=\(configuration.bloomBits) is ignored: \(engineName) has no bloom filters "
           + "(they come in chapter 5)")
     }
+    if configuration.cacheSizeGiven, !descriptor.hasFilters {
+      output.note("note: --cache_size is ignored: \(engineName) has no block cache (it comes in chapter 5)")
+    }
+    if configuration.openFilesGiven, !descriptor.hasFilters {
+      output.note("note: --open_files is ignored: \(engineName) keeps every table open (chapter 5 bounds them)")
+    }
     if configuration.writeBufferSize != nil, !descriptor.flushes {
       output.note("note: --write_buffer_size is ignored: \(engineName) keeps everything in memory and never flushes")
     }
@@ -234,7 +240,9 @@ public final class BenchRunner {
 
   private func readRandom(_ name: String, keySize: Int) throws -> BenchResult {
     let c = configuration
-    let store = try openEngine().store
+    let engine = try openEngine()
+    let store = engine.store
+    let before = engine.readCounters?()
     var result = try parallel(name, operationsPerThread: c.effectiveReads) { thread in
       var key = BenchWorkload.key(0, size: keySize)
       for _ in 0..<c.effectiveReads {
@@ -246,7 +254,9 @@ public final class BenchRunner {
         thread.finished(1)
       }
     }
-    result.message = "(\(result.found) of \(c.effectiveReads * c.threads) found)\n"
+    let cost = before.flatMap { before in engine.readCounters.map { $0().since(before).perGet } } ?? ""
+    result.message =
+      "(\(result.found) of \(c.effectiveReads * c.threads) found)" + (cost.isEmpty ? "" : " \(cost)") + "\n"
     return result.result
   }
 
@@ -256,7 +266,7 @@ public final class BenchRunner {
     return try parallel(name, operationsPerThread: c.effectiveReads) { thread in
       var iterator = try engine.makeIterator()
       if reverse {
-        guard var backward = iterator as? any BenchReversibleIterator else { return }
+        guard var backward = iterator as? any ReversibleKeyValueIterator else { return }
         try backward.seekToLast()
         var read = 0
         while read < c.effectiveReads, backward.isValid {
@@ -475,8 +485,8 @@ public final class BenchRunner {
   /// `000004.log`, `000007.sst`, `000007.sst.tmp`, `CURRENT`, `MANIFEST-000002`,
   /// and the other names an engine of this project, or RocksDB, writes.
   static func isDatabaseFileName(_ name: String) -> Bool {
-    if ["CURRENT", "LOCK", "LOG", "IDENTITY"].contains(name) { return true }
-    if ["MANIFEST-", "OPTIONS-", "LOG.old", "CURRENT."].contains(where: name.hasPrefix) { return true }
+    if ["CURRENT", "LOCK", "LOG", "IDENTITY", "FORMAT"].contains(name) { return true }
+    if ["MANIFEST-", "OPTIONS-", "LOG.old", "CURRENT.", "FORMAT."].contains(where: name.hasPrefix) { return true }
     let number = name.prefix { $0.isASCII && $0.isNumber }
     return !number.isEmpty && name.dropFirst(number.count).hasPrefix(".")
   }

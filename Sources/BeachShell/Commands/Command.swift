@@ -2,10 +2,10 @@ import Chapter1WAL
 
 /// One shell command: its name, how to call it, what it does, and the code.
 ///
-/// The shell keeps its commands in one table (`Shell.commandTable`) rather
-/// than in a `switch`, so `help`, argument checking, tab completion and the
-/// "did you mean" suggestion all read the same facts, and a later chapter adds
-/// a command by adding a row.
+/// The shell keeps its commands in tables rather than in a `switch`, so
+/// `help`, argument checking, tab completion and the "did you mean"
+/// suggestion all read the same facts. The core's own commands are here;
+/// a chapter adds its commands as values in its `EngineDescriptor`.
 struct Command: Sendable {
   /// The word that invokes it.
   var name: String
@@ -21,8 +21,6 @@ struct Command: Sendable {
   var arity: ClosedRange<Int>
   /// What each argument position completes to.
   var completions: [ArgumentCompletion] = []
-  /// The capability the current engine must have for the command to exist.
-  var requires: Capability? = nil
   /// Whether it needs an open database (a failed recovery leaves none).
   var needsDatabase = false
   /// Whether unquoted `;` may appear in its arguments (only `batch`).
@@ -62,7 +60,7 @@ struct Arguments {
     }
     guard let value, range.contains(value) else {
       let bounds =
-        range.upperBound == Int.max ? "\(range.lowerBound) or more" : "\(range.lowerBound)…\(range.upperBound)"
+        range.upperBound == Int.max ? "\(range.lowerBound) or more" : "\(range.lowerBound)..\(range.upperBound)"
       throw ShellError("\(what) must be a number, \(bounds) (got '\(text)')")
     }
     return value
@@ -87,35 +85,51 @@ struct ShellError: Error, CustomStringConvertible {
   /// A call with the wrong arguments.
   static func usage(_ command: Command) -> ShellError { ShellError("usage: \(command.usage)") }
 
-  /// For `@ID` and the snapshot commands on an engine without snapshots.
-  static let noSnapshots = ShellError("this engine has no snapshots (chapter 2 adds them)")
-
-  /// For `iter` on an engine without long-lived iterators.
-  static let noIterators = ShellError("this engine has no long-lived iterators (chapter 4 adds them)")
-
   var description: String { message }
 }
 
 extension Shell {
-  /// Every command any engine may offer, in the order `help` lists them.
-  ///
-  /// Which of them the shell accepts depends on the current engine's
-  /// capabilities (see `availableCommands`).
-  static let commandTable: [Command] =
-    dataCommands + engineCommands + versionCommands + inspectionCommands + failureCommands + sessionCommands
+  /// The core's commands that come before a chapter's in `help`: `put`,
+  /// `get`, ... (`dataCommands`); the rest come after.
+  static let laterCoreCommands = inspectionCommands + failureCommands + sessionCommands
 
   /// The command named `name` (or aliased so) among those available now.
+  /// Names are not case-sensitive: `PUT` is `put`.
   func command(named name: String) -> Command? {
-    availableCommands.first { $0.name == name || $0.aliases.contains(name) }
+    let name = name.lowercased()
+    return availableCommands.first { $0.name == name || $0.aliases.contains(name) }
   }
 
-  /// The commands the current engine supports.
+  /// Every command name and alias some chapter's shell in this build has.
+  public static var commandNames: [String] {
+    let commands = dataCommands + laterCoreCommands + EngineRegistry.all.flatMap(\.commands)
+    return Array(Set(commands.flatMap { [$0.name] + $0.aliases })).sorted()
+  }
+
+  /// Whether `word` names a command of some chapter's shell in this build.
+  public static func isCommand(_ word: String) -> Bool { commandNames.contains(word.lowercased()) }
+
+  /// The commands the current engine supports: the core's, with the
+  /// engine's own after the data commands (or in place of a core command
+  /// of the same name: chapter 2's `get` reads snapshots too).
   var availableCommands: [Command] {
-    Self.commandTable.filter { $0.requires.map(engineDescriptor.capabilities.contains) ?? true }
+    let own = engineDescriptor.commands
+    return Self.dataCommands.replacing(own)
+      + Self.laterCoreCommands.filter { core in !own.contains { $0.name == core.name } }
+  }
+
+  /// Whether some chapter's engine in this build has a command `name`.
+  static func isChapterCommand(_ name: String) -> Bool {
+    let name = name.lowercased()
+    return EngineRegistry.all.contains { $0.commands.contains { $0.name == name || $0.aliases.contains(name) } }
   }
 
   /// The closest available command name to a mistyped one, if any is close.
   func suggestion(for name: String) -> String? {
+    // No command name is longer than a dozen letters: a much longer word is
+    // not a typo of one, and measuring its distance to each would take time
+    // proportional to its length.
+    guard name.count <= 24 else { return nil }
     let names = availableCommands.flatMap { [$0.name] + $0.aliases }
     // A typo first (one or two edits away, fewer for short words), then an
     // abbreviation or an overshoot (`sh` for `show`, `quitt` for `quit`).
@@ -132,7 +146,7 @@ extension Shell {
 /// Edit distance with transpositions (optimal string alignment): the fewest
 /// insertions, deletions, substitutions and swaps of two neighbouring
 /// characters from `a` to `b`, so that `gte` is one edit from `get`.
-func editDistance(_ a: String, _ b: String) -> Int {
+public func editDistance(_ a: String, _ b: String) -> Int {
   let a = Array(a)
   let b = Array(b)
   guard !a.isEmpty else { return b.count }

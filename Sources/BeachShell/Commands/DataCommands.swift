@@ -13,31 +13,18 @@ extension Shell {
         Quote keys and values with spaces ("my key" or 'my key'); write binary \
         as hex: x'00ff'.
         """,
-      arity: 2...2, completions: [.none, .none], requires: .keyValue, needsDatabase: true
+      arity: 2...2, completions: [.none, .none], needsDatabase: true
     ) { shell, arguments in
       var batch = WriteBatch()
       batch.put(arguments.bytes(0), arguments.bytes(1))
       try shell.write(batch)
     },
     Command(
-      name: "get", usage: "get KEY [@ID]", summary: "print the value of KEY (as of snapshot ID)",
-      help: """
-        Prints the value on its own line, or (not found). With @ID (from \
-        `snapshot`, chapter 2 on), reads the key as it was when the snapshot \
-        was taken.
-        """,
-      arity: 1...2, completions: [.none, .none], requires: .keyValue, needsDatabase: true
+      name: "get", usage: "get KEY", summary: "print the value of KEY",
+      help: "Prints the value on its own line, or (not found).",
+      arity: 1...1, completions: [.none], needsDatabase: true
     ) { shell, arguments in
-      let (words, snapshot) = try arguments.splitSnapshot()
-      guard words.count == 1 else { throw ShellError.usage(arguments.command) }
-      let engine = try shell.openEngineOrThrow
-      let value: Bytes?
-      if let snapshot {
-        value = try engine.get(words[0].bytes, snapshot: snapshot)
-      } else {
-        value = try engine.store.get(words[0].bytes)
-      }
-      shell.say(value.map(printable) ?? "(not found)")
+      shell.printValue(try shell.openEngineOrThrow.store.get(arguments.bytes(0)))
     },
     Command(
       name: "delete", aliases: ["del"], usage: "delete KEY", summary: "remove KEY",
@@ -45,34 +32,22 @@ extension Shell {
         Removes a key. A delete is a write like any other: it goes through the \
         log, and deleting a key that is not there is not an error.
         """,
-      arity: 1...1, completions: [.none], requires: .keyValue, needsDatabase: true
+      arity: 1...1, completions: [.none], needsDatabase: true
     ) { shell, arguments in
       var batch = WriteBatch()
       batch.delete(arguments.bytes(0))
       try shell.write(batch)
     },
     Command(
-      name: "scan", usage: "scan [FROM [TO]] [@ID]", summary: "list keys in order, FROM ≤ key < TO",
+      name: "scan", usage: "scan [FROM [TO]]", summary: "list keys in order, FROM ≤ key < TO",
       help: """
         Lists the live entries in key order, one `KEY = VALUE` a line, then the \
-        count. FROM is inclusive, TO exclusive; leave them out for the whole range. \
-        With @ID (chapter 2 on), lists them as of that snapshot.
+        count. FROM is inclusive, TO exclusive; leave them out for the whole range.
         """,
-      arity: 0...3, completions: [.none, .none, .none], requires: .keyValue, needsDatabase: true
+      arity: 0...2, completions: [.none, .none], needsDatabase: true
     ) { shell, arguments in
-      let (words, snapshot) = try arguments.splitSnapshot()
-      guard words.count <= 2 else { throw ShellError.usage(arguments.command) }
-      let from = words.count > 0 ? words[0].bytes : nil
-      let to = words.count > 1 ? words[1].bytes : nil
-      let engine = try shell.openEngineOrThrow
-      let entries: [KeyValuePair]
-      if let snapshot {
-        entries = try engine.scan(from: from, to: to, snapshot: snapshot)
-      } else {
-        entries = try engine.store.scan(from: from, to: to)
-      }
-      for entry in entries { shell.say("\(printable(entry.key)) = \(printable(entry.value))") }
-      shell.say("(\(entries.count) " + (entries.count == 1 ? "entry)" : "entries)"))
+      let (from, to) = arguments.scanRange(arguments.tokens)
+      shell.printEntries(try shell.openEngineOrThrow.store.scan(from: from, to: to))
     },
     Command(
       name: "batch", usage: "batch [OP ; OP ...]",
@@ -84,7 +59,7 @@ extension Shell {
         Or type `batch` alone, then one operation per line at the `batch>` \
         prompt, and `commit` (or `abort`) to finish.
         """,
-      arity: 0...Int.max, completions: [.words(["put", "delete"])], requires: .keyValue, needsDatabase: true,
+      arity: 0...Int.max, completions: [.words(["put", "delete"])], needsDatabase: true,
       acceptsSeparators: true
     ) { shell, arguments in
       if arguments.isEmpty {
@@ -103,13 +78,48 @@ extension Shell {
         of VALUE_SIZE bytes (default 100), one write each, with the current sync \
         setting. The trace is silenced while it runs; one summary line follows.
         """,
-      arity: 1...2, completions: [.none, .none], requires: .keyValue, needsDatabase: true
+      arity: 1...2, completions: [.none, .none], needsDatabase: true
     ) { shell, arguments in
       let count = try arguments.integer(0, "N", in: 1...10_000_000)
       let valueSize = arguments.count > 1 ? try arguments.integer(1, "VALUE_SIZE", in: 0...(1 << 20)) : 100
       try shell.fill(count: count, valueSize: valueSize)
     },
   ]
+
+  // MARK: Reading
+
+  /// Prints what `get` found: the value, or `(not found)`.
+  func printValue(_ value: Bytes?) {
+    say(value.map(Format.printable) ?? "(not found)")
+  }
+
+  /// Prints what `scan` found: `KEY = VALUE` lines, then the count.
+  /// At most `listingLimit` of them, then a line on the rest.
+  func printEntries(_ entries: [KeyValuePair]) {
+    let shown = min(entries.count, listingLimit ?? entries.count)
+    for (index, entry) in entries.prefix(shown).enumerated() {
+      if Interrupt.isEnabled && Interrupt.take() {
+        say("(interrupted after \(index) of \(entries.count) entries)")
+        return
+      }
+      say("\(Format.printable(entry.key)) = \(Format.printable(entry.value))")
+    }
+    if shown < entries.count { say(moreLine(entries.count - shown, "entry", "entries")) }
+    say("(\(entries.count) " + (entries.count == 1 ? "entry)" : "entries)"))
+  }
+
+  /// Prints a listing's lines, at most `listingLimit` of them, then a line
+  /// on the rest.
+  func printListing(_ lines: [String]) {
+    let shown = min(lines.count, listingLimit ?? lines.count)
+    for line in lines.prefix(shown) { say(line) }
+    if shown < lines.count { say(moreLine(lines.count - shown, "line")) }
+  }
+
+  /// `… and 12 more entries (set limit all shows them all)`.
+  private func moreLine(_ count: Int, _ noun: String, _ nouns: String? = nil) -> String {
+    "… and \(Format.plural(count, "more " + noun, "more " + (nouns ?? noun + "s"))) (`set limit all` shows them all)"
+  }
 
   // MARK: Writing
 
@@ -213,6 +223,11 @@ extension Shell {
     var last: SequenceNumber = 0
     let step = max(1, count / 100)
     for index in 0..<count {
+      if Interrupt.isEnabled && Interrupt.take() {
+        output.progress?(nil)
+        say("interrupted after \(index) of \(count) writes" + (first.map { ", seq \($0)..\(last)" } ?? ""))
+        return
+      }
       var batch = WriteBatch()
       batch.put(Self.fillKey(index, width: width), Self.fillValue(index, size: valueSize))
       last = try store.write(batch, options: writeOptions)
@@ -223,8 +238,8 @@ extension Shell {
     }
     let keys =
       count == 1
-      ? printable(Self.fillKey(0, width: width))
-      : "\(printable(Self.fillKey(0, width: width)))..\(printable(Self.fillKey(count - 1, width: width)))"
+      ? Format.printable(Self.fillKey(0, width: width))
+      : "\(Format.printable(Self.fillKey(0, width: width)))..\(Format.printable(Self.fillKey(count - 1, width: width)))"
     output.progress?(nil)
     say(
       "ok  filled \(count) key\(count == 1 ? "" : "s") \(keys) with \(valueSize)-byte values, seq "
@@ -238,5 +253,12 @@ extension Shell {
     let percent = total == 0 ? 100 : done * 100 / total
     return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] "
       + String(percent) + "%  \(done)/\(total)"
+  }
+}
+
+extension Arguments {
+  /// `scan`'s FROM and TO among `words` (either may be missing).
+  func scanRange(_ words: [Token]) -> (from: Bytes?, to: Bytes?) {
+    (words.count > 0 ? words[0].bytes : nil, words.count > 1 ? words[1].bytes : nil)
   }
 }

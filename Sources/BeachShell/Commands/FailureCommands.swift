@@ -93,7 +93,7 @@ extension Shell {
         guard arguments.count == 2 else { throw ShellError.usage(arguments.command) }
         let n = try arguments.integer(1, "N", in: 0...1_000_000)
         shell.fileSystem.schedulePowerCut(afterOperations: n)
-        shell.say("ok  the power goes after \(plural(n, "more file-system operation"))")
+        shell.say("ok  the power goes after \(Format.plural(n, "more file-system operation"))")
       case "dirsync-ignored":
         guard arguments.count == 1 else { throw ShellError.usage(arguments.command) }
         shell.fileSystem.ignoreDirectorySyncs()
@@ -111,20 +111,24 @@ extension Shell {
     Command(
       name: "wipe", usage: "wipe", summary: "delete the database's files; `reopen` starts afresh",
       help: """
-        Closes the engine and removes every file in the database directory, \
-        durably (the directory is synced, unless `fault dirsync-ignored` is \
-        armed). No database is open afterwards: arm a fault first if you like, \
-        then `reopen` creates a new, empty one.
+        Closes the engine and removes every file of the database (the names \
+        its engines make: logs, tables, manifests, CURRENT), durably (the \
+        directory is synced, unless `fault dirsync-ignored` is armed). Any \
+        other file stays. No database is open afterwards: arm a fault first \
+        if you like, then `reopen` creates a new, empty one.
         """,
       arity: 0...0
     ) { shell, _ in
       try shell.closeEngine()
       let names = try shell.fileSystem.listDirectory(shell.directory)
-      for name in names { try shell.fileSystem.removeFile(joinPath(shell.directory, name)) }
+      let owned = names.filter(Shell.ownsFile)
+      for name in owned { try shell.fileSystem.removeFile(joinPath(shell.directory, name)) }
       try shell.fileSystem.syncDirectory(shell.directory)
       shell.openFailure = "wiped; `reopen` creates a new database"
+      let kept = names.count - owned.count
       shell.say(
-        "ok  removed \(names.count) file\(names.count == 1 ? "" : "s"); no database open (`reopen` starts afresh)")
+        "ok  removed \(Format.plural(owned.count, "file")); no database open (`reopen` starts afresh)"
+          + (kept > 0 ? "; kept \(Format.plural(kept, "file")) beach did not make" : ""))
     },
   ]
 
@@ -136,6 +140,7 @@ extension Shell {
   func crash(_ mode: CrashMode) throws {
     let abandoned = engine
     engine = nil
+    if let abandoned { noteEndedHandles(of: abandoned) }
     let report: CrashReport
     do {
       report = try fileSystem.crash(mode)
@@ -144,20 +149,24 @@ extension Shell {
       throw error
     }
     try? abandoned?.store.close()  // releases descriptors; throws `.closed`, as a dead machine's handles do
-    let lost =
-      report.losses.isEmpty ? "nothing lost" : "\(report.losses.count) loss\(report.losses.count == 1 ? "" : "es")"
-    if openEngine() { say("ok  power cut (\(lost)); recovered: \(engine!.summary)") }
+    let lost = report.losses.filter(\.losesData).count
+    let undone = report.losses.count - lost
+    let summary =
+      (lost == 0 ? "nothing lost" : "\(lost) loss\(lost == 1 ? "" : "es")")
+      + (undone == 0 ? "" : ", \(undone) removal or rename undone")
+    if openEngine() { say("ok  power cut (\(summary)); recovered: \(engine!.summary)") }
   }
 
-  /// Lists the files in the database directory with what a power cut would
-  /// leave of each.
-  func listFiles() throws {
+  /// The files in the database directory with what a power cut would leave
+  /// of each: what `files` prints.
+  func fileLines() -> [String] {
+    var lines: [String] = []
     let files = fileSystem.files(in: directory)
     let width = files.map(\.name.count).max() ?? 0
     for file in files {
       let name = file.name + String(repeating: " ", count: width - file.name.count)
       guard file.exists else {
-        say("\(name)  (gone, but not durably: a power cut would bring it back with \(file.durableSize) B)")
+        lines.append("\(name)  (gone, but not durably: a power cut would bring it back with \(file.durableSize) B)")
         continue
       }
       var line = "\(name)  \(file.size) B  "
@@ -170,9 +179,10 @@ extension Shell {
         line += "\(file.durableSize) B durable content differs (cut since its last sync)"
       }
       line += file.nameIsDurable ? ", name durable" : ", name NOT durable (a power cut removes the file)"
-      say(line)
+      lines.append(line)
     }
-    say("(\(files.count) file\(files.count == 1 ? "" : "s"))")
+    lines.append("(\(files.count) file\(files.count == 1 ? "" : "s"))")
+    return lines
   }
 
   /// XORs one byte of a file with 0xff, directly on disk (not through the

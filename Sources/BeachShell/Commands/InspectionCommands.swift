@@ -13,32 +13,23 @@ extension Shell {
     Command(
       name: "show", usage: "show TOPIC [FILE]", summary: "show engine state: wal, files, ...",
       help: """
-        show wal: the log being written (size, how much of it is synced, how many \
-        records), then every record: offset, payload length, checksum, sequence \
-        numbers and operations.
-        show files: the same as `files` until chapter 4; from then on, what \
-        each file is to the engine: live, obsolete (and which reader keeps it), \
-        or an orphan.
-        Later chapters add topics: memtable and stats (chapter 2), sst FILE and \
-        levels (chapter 3), manifest (chapter 4), ...; `help` in a chapter's \
-        shell lists the ones its engine has.
+        Prints what the engine keeps about TOPIC, in its own terms. Each chapter \
+        adds topics (the memtable in chapter 2, tables in chapter 3, the manifest \
+        in chapter 4, ...); the list below is this chapter's. Topics that are \
+        about one file take its name: show sst 000005.sst.
         """,
       arity: 1...2, completions: [.none, .databaseFile]  // the topics depend on the engine; see `completionModel`
     ) { shell, arguments in
-      let topic = arguments.text(0)
-      let argument = arguments.count > 1 ? try shell.databaseFile(arguments.text(1)) : nil
-      guard (argument != nil) == (topic == "sst") else {
-        throw ShellError(topic == "sst" ? "usage: show sst FILE" : "usage: show \(topic) (it takes no FILE)")
+      let name = arguments.text(0)
+      guard let topic = shell.showTopics.first(where: { $0.name == name }) else {
+        let topics = shell.showTopics.map(\.name).joined(separator: ", ")
+        throw ShellError("unknown topic '\(name)'; chapter \(shell.engineDescriptor.chapter) can show: \(topics)")
       }
-      if topic == "files" && !shell.engineDescriptor.showTopics.contains("files") {
-        try shell.listFiles()
-        return
+      guard (arguments.count > 1) == topic.takesFile else {
+        throw ShellError(topic.takesFile ? "usage: show \(name) FILE" : "usage: show \(name) (it takes no FILE)")
       }
-      guard shell.engineDescriptor.showTopics.contains(topic) else {
-        let topics = shell.showTopics.joined(separator: ", ")
-        throw ShellError("unknown topic '\(topic)'; chapter \(shell.engineDescriptor.chapter) can show: \(topics)")
-      }
-      for line in try shell.openEngineOrThrow.show(topic, argument: argument) { shell.say(line) }
+      let file = arguments.count > 1 ? try shell.databaseFile(arguments.text(1)) : nil
+      shell.printListing(try topic.lines(shell, file))
     },
     Command(
       name: "files", usage: "files", summary: "list the database's files and what of them is durable",
@@ -50,7 +41,7 @@ extension Shell {
         """,
       arity: 0...0
     ) { shell, _ in
-      try shell.listFiles()
+      shell.printListing(shell.fileLines())
     },
     Command(
       name: "hexdump", usage: "hexdump FILE [OFFSET [LEN]]", summary: "dump a file's bytes, 16 a line",
@@ -67,15 +58,21 @@ extension Shell {
     },
   ]
 
-  /// Checks that `name` names a file inside the database directory and
-  /// returns it.
+  /// Checks that `name` names a file that exists inside the database
+  /// directory and returns its name there. A path into the directory
+  /// (`/tmp/db/000004.sst`) names the file too.
   ///
-  /// - Throws: `ShellError` for an absolute path or one that climbs out with `..`.
-  func databaseFile(_ name: String) throws -> String {
+  /// - Throws: `ShellError` for a path outside the directory, one that
+  ///   climbs out with `..`, or a file that is not there.
+  func databaseFile(_ path: String) throws -> String {
+    let name = path.hasPrefix(directory + "/") ? String(path.dropFirst(directory.count + 1)) : path
     let components = name.split(separator: "/", omittingEmptySubsequences: false)
     guard !name.isEmpty, !name.hasPrefix("/"), !components.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty })
     else {
-      throw ShellError("'\(name)' is not a name inside the database directory (try `files`)")
+      throw ShellError("'\(path)' is not a name inside the database directory (try `files`)")
+    }
+    guard (try? disk.fileSize(self.path(of: name))) != nil else {
+      throw ShellError("no file \(name) in the database directory (try `files`)")
     }
     return name
   }

@@ -23,10 +23,13 @@ extension Shell {
       name: "chapter", usage: "chapter [N]", summary: "switch to chapter N's engine (same directory)",
       help: """
         Closes the current engine and opens chapter N's on the same directory, \
-        with recovery traced. Later chapters read what earlier ones wrote. \
-        Without an argument, prints the current chapter and those available.
+        with recovery traced. A later chapter reads what an earlier one wrote \
+        (chapter 4 adopts chapter 3's tables into its manifest) and records \
+        itself in FORMAT; from then on an earlier chapter refuses the \
+        directory, without touching it, rather than misread it. Without an \
+        argument, prints the current chapter and those available.
         """,
-      arity: 0...1, completions: [.none]
+      arity: 0...1, completions: [.words(EngineRegistry.all.map { String($0.chapter) })]
     ) { shell, arguments in
       guard !arguments.isEmpty else {
         shell.say(
@@ -42,6 +45,40 @@ extension Shell {
       shell.selectEngine(descriptor)
       if shell.openEngine() {
         shell.say("ok  chapter \(descriptor.chapter): \(descriptor.title); \(shell.engine!.summary)")
+      }
+    },
+    Command(
+      name: "set", usage: "set [limit N|all] [memtable-size BYTES]", summary: "change a setting, or list them",
+      help: """
+        set limit N: listings (scan, show, files) print at most N lines, then \
+        how many more there are; set limit all prints everything. The default \
+        is 40.
+        set memtable-size BYTES: the memtable size at which engines from \
+        chapter 3 on flush, then reopens the database with it. The shell's \
+        default is 4096 (4 KiB), so that a session watches flushes after a few \
+        dozen writes; the engines' own default is 4 MiB. Also --memtable-size.
+        Without an argument, lists the settings.
+        """,
+      arity: 0...2, completions: [.words(["limit", "memtable-size"]), .none]
+    ) { shell, arguments in
+      guard !arguments.isEmpty else {
+        shell.say("limit          " + (shell.listingLimit.map(String.init) ?? "all"))
+        shell.say("memtable-size  \(shell.memtableSize) (\(Format.size(shell.memtableSize)))")
+        shell.say("sync           \(shell.syncWrites ? "on" : "off")")
+        shell.say("trace          \(shell.tracer.level)")
+        return
+      }
+      guard arguments.count == 2 else { throw ShellError.usage(arguments.command) }
+      switch try arguments.choice(0, ["limit", "memtable-size"]) {
+      case "limit":
+        shell.listingLimit = arguments.text(1) == "all" ? nil : try arguments.integer(1, "N", in: 1...1_000_000)
+        shell.say("limit " + (shell.listingLimit.map(String.init) ?? "all"))
+      default:
+        shell.memtableSize = try arguments.integer(1, "BYTES", in: 1024...(1 << 30))
+        try shell.closeEngine()
+        if shell.openEngine() {
+          shell.say("ok  memtable-size \(Format.size(shell.memtableSize)); reopened: \(shell.engine!.summary)")
+        }
       }
     },
     Command(
@@ -65,7 +102,13 @@ extension Shell {
         for line in wrap(String(paragraph), width: 78) { shell.say("  " + line) }
       }
       if command.name == "show" {
-        shell.say("  topics here: \((shell.engineDescriptor.showTopics + ["files"]).joined(separator: ", "))")
+        let topics = shell.showTopics
+        let width = topics.map(\.name.count).max() ?? 0
+        shell.say("topics in chapter \(shell.engineDescriptor.chapter):")
+        for topic in topics {
+          let name = topic.name + (topic.takesFile ? " FILE" : "")
+          shell.say("  " + name.padding(toLength: width + 5, withPad: " ", startingAt: 0) + topic.summary)
+        }
       }
     },
     Command(
@@ -82,8 +125,8 @@ extension Shell {
       guard let data = FileManager.default.contents(atPath: file) else {
         throw ShellError("source: cannot read \(file)")
       }
-      shell.sourceDepth += 1
-      defer { shell.sourceDepth -= 1 }
+      shell.inputs.append((file, 0))
+      defer { shell.inputs.removeLast() }
       shell.run(
         lines: String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(
           String.init))
@@ -99,13 +142,27 @@ extension Shell {
 
   /// Prints `help`'s list: usage and summary, one command a line.
   func printCommandList() {
-    let commands = availableCommands
-    let width = commands.map(\.usage.count).max() ?? 0
+    // Usage in a column of 24, the summary beside it (or under it, for a
+    // long usage), wrapped to fit 80 columns.
+    let column = 26
     say("chapter \(engineDescriptor.chapter) (\(engineDescriptor.title)) commands:")
-    for command in commands {
-      say("  " + command.usage + String(repeating: " ", count: width - command.usage.count) + "  " + command.summary)
+    for command in availableCommands {
+      let also = command.aliases.isEmpty ? "" : " (also: \(command.aliases.joined(separator: ", ")))"
+      let summary = wrap(command.summary + also, width: 80 - column)
+      let pad = String(repeating: " ", count: column)
+      var first = "  " + command.usage
+      if first.count + 2 > column {
+        say(first)
+        first = pad
+      } else {
+        first += String(repeating: " ", count: column - first.count)
+      }
+      say(first + summary[0])
+      for line in summary.dropFirst() { say(pad + line) }
     }
-    say("help COMMAND explains one. Keys and values: plain words, \"quoted\", 'quoted', or hex x'00ff'.")
+    say("help COMMAND explains one. Command names are not case-sensitive.")
+    say("Keys and values: plain words, \"quoted\" or 'quoted' (for spaces), or hex x'00ff';")
+    say("inside double quotes \\\" \\\\ \\n \\t \\r \\0 and \\xHH are escapes.")
   }
 }
 

@@ -1,40 +1,37 @@
-#if canImport(Chapter1WAL)
-  import Chapter1WAL
-#endif
-#if canImport(Chapter2Memtable)
-  import Chapter2Memtable
-#endif
-#if canImport(Chapter3SSTable)
-  import Chapter3SSTable
-#endif
-#if canImport(Chapter4Manifest)
-  import Chapter4Manifest
-#endif
+import ArgumentParser
+
+/// Everything one chapter adds to the tools: its engine in the shell (with
+/// the commands and `show` topics it brings), its engine in `beach bench`,
+/// and its own `beach` subcommands (dumps, measurements).
+///
+/// Each chapter's adapter lives in `Chapters/<Module>/`, a folder named by
+/// the chapter, and declares one of these; `Chapters/Chapters.swift` lists
+/// them in order. That list is the only place the tools name a chapter, so a
+/// milestone (see `Scripts/milestones`) removes a chapter's folder and its
+/// line in the list, and nothing else changes.
+public struct ChapterAdapter: Sendable {
+  /// The engine, as the shell runs it.
+  public var shell: EngineDescriptor
+  /// The engine, as `beach bench` drives it.
+  public var bench: BenchEngineDescriptor
+  /// The chapter's own `beach` subcommands.
+  public var tools: [any ParsableCommand.Type]
+
+  init(shell: EngineDescriptor, bench: BenchEngineDescriptor, tools: [any ParsableCommand.Type] = []) {
+    precondition(shell.chapter == bench.chapter, "REQUIRES: one chapter's engines")
+    self.shell = shell
+    self.bench = bench
+    self.tools = tools
+  }
+}
 
 /// The engines this build of the shell can run, one per chapter.
-///
-/// Each entry is compiled only when its chapter's module exists, so a
-/// milestone checkout with chapters 1…N (see `Scripts/milestones`) builds a
-/// shell with exactly N engines and no dangling references. A new chapter
-/// adds one `#if canImport` block here and one `Chapter…Engine.swift` file.
 public enum EngineRegistry {
-  /// Every registered engine, oldest chapter first.
-  public static let all: [EngineDescriptor] = {
-    var engines: [EngineDescriptor] = []
-    #if canImport(Chapter1WAL)
-      engines.append(Chapter1Engine.descriptor)
-    #endif
-    #if canImport(Chapter2Memtable)
-      engines.append(Chapter2Engine.descriptor)
-    #endif
-    #if canImport(Chapter3SSTable)
-      engines.append(Chapter3Engine.descriptor)
-    #endif
-    #if canImport(Chapter4Manifest)
-      engines.append(Chapter4Engine.descriptor)
-    #endif
-    return engines
-  }()
+  /// Every chapter's engine, oldest chapter first.
+  public static let all: [EngineDescriptor] = chapters.map(\.shell)
+
+  /// Every chapter's own `beach` subcommands, oldest chapter first.
+  public static let tools: [any ParsableCommand.Type] = chapters.flatMap(\.tools)
 
   /// The engine for `chapter`, or `nil` if this build has none.
   public static func engine(chapter: Int) -> EngineDescriptor? {

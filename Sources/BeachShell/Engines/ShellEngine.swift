@@ -1,102 +1,27 @@
 import Chapter1WAL
 
-/// What the shell needs from a chapter's engine.
+/// What the shell core needs from any chapter's engine.
 ///
 /// Every chapter's `Database` is a `KeyValueStore`, which covers `put`, `get`,
-/// `delete`, `scan` and `batch`. Everything else the shell shows differs from
-/// chapter to chapter (chapter 1 has one log; chapter 3 has tables too), so
-/// each engine entry wraps its `Database` in a small adapter that answers the
-/// shell's questions in that chapter's terms.
+/// `delete`, `scan` and `batch`: the core's own commands. Everything else a
+/// chapter can do (snapshots, flushes, iterators, ...) reaches the shell as
+/// commands and `show` topics that the chapter's adapter hands over in its
+/// `EngineDescriptor`; those commands know their engine's type, so this
+/// protocol never grows a method per feature.
 public protocol ShellEngine: AnyObject {
   /// The engine as a key-value store.
   var store: any KeyValueStore { get }
 
-  /// A one-line state summary for `reopen` and `crash`: `last seq 7, 3 keys`.
-  var summary: String { get }
-
   /// The sequence number of the newest write.
   var lastSequence: SequenceNumber { get }
 
-  /// The lines `show TOPIC` prints, for the topics this engine has.
-  ///
-  /// - Parameters:
-  ///   - topic: a topic named in the engine's `EngineDescriptor`.
-  ///   - argument: what the topic is about, for topics that take one
-  ///     (`show sst FILE`); `nil` otherwise.
-  func show(_ topic: String, argument: String?) throws -> [String]
+  /// A one-line state summary for `reopen` and `crash`: `last seq 7, 3 keys`.
+  var summary: String { get }
 
-  /// Freezes the memtable and writes it to a table (engines with `.flush`).
-  func flush() throws
-
-  /// Takes a snapshot; returns its id and sequence number. Engines with the
-  /// `.snapshots` capability implement the four snapshot hooks.
-  func takeSnapshot() throws -> (id: Int, sequence: SequenceNumber)
-
-  /// Releases the snapshot with this id.
-  func releaseSnapshot(id: Int) throws -> (id: Int, sequence: SequenceNumber)
-
-  /// Reads `key` as of the snapshot with this id.
-  func get(_ key: Bytes, snapshot id: Int) throws -> Bytes?
-
-  /// Scans as of the snapshot with this id.
-  func scan(from: Bytes?, to: Bytes?, snapshot id: Int) throws -> [KeyValuePair]
-
-  /// Opens an iterator at `from` (or the first key), as of a snapshot if
-  /// given; returns its id and a line on what it holds (engines with
-  /// `.iterators`).
-  func openIterator(from: Bytes?, snapshot: Int?) throws -> (id: Int, description: String)
-
-  /// The next `count` entries of an iterator, and whether it reached the end.
-  func iteratorNext(id: Int, count: Int) throws -> (entries: [KeyValuePair], atEnd: Bool)
-
-  /// Closes an iterator.
-  func closeIterator(id: Int) throws
-
-  /// Merges every table into one (engines with `.merge`); returns a summary.
-  func merge() throws -> String
-}
-
-extension ShellEngine {
-  public func flush() throws { throw ShellError("this engine has no tables to flush to (chapter 3 adds them)") }
-  public func takeSnapshot() throws -> (id: Int, sequence: SequenceNumber) { throw ShellError.noSnapshots }
-  public func releaseSnapshot(id: Int) throws -> (id: Int, sequence: SequenceNumber) { throw ShellError.noSnapshots }
-  public func get(_ key: Bytes, snapshot id: Int) throws -> Bytes? { throw ShellError.noSnapshots }
-  public func scan(from: Bytes?, to: Bytes?, snapshot id: Int) throws -> [KeyValuePair] {
-    throw ShellError.noSnapshots
-  }
-  public func openIterator(from: Bytes?, snapshot: Int?) throws -> (id: Int, description: String) {
-    throw ShellError.noIterators
-  }
-  public func iteratorNext(id: Int, count: Int) throws -> (entries: [KeyValuePair], atEnd: Bool) {
-    throw ShellError.noIterators
-  }
-  public func closeIterator(id: Int) throws { throw ShellError.noIterators }
-  public func merge() throws -> String { throw ShellError("this engine has no manifest to merge tables with") }
-}
-
-/// A feature an engine has beyond `KeyValueStore`, which makes the shell
-/// offer the commands that use it.
-///
-/// Extensible like `TraceComponent`: a later chapter declares its own
-/// (`static let flush: Capability = "flush"`) and lists it in its
-/// `EngineDescriptor`.
-public struct Capability: RawRepresentable, Hashable, Sendable, ExpressibleByStringLiteral {
-  public var rawValue: String
-  public init(rawValue: String) { self.rawValue = rawValue }
-  public init(stringLiteral value: String) { self.rawValue = value }
-
-  /// `put`, `get`, `delete`, `scan`, `batch`, `fill`: every engine.
-  public static let keyValue: Capability = "key-value"
-  /// A write-ahead log: `show wal`.
-  public static let writeAheadLog: Capability = "wal"
-  /// Snapshots: `snapshot`, `release`, and `@ID` on `get` and `scan`.
-  public static let snapshots: Capability = "snapshots"
-  /// Tables on disk: `flush`, `show sst FILE`, `show levels`.
-  public static let flush: Capability = "flush"
-  /// Long-lived iterators that pin a version: `iter`.
-  public static let iterators: Capability = "iterators"
-  /// Merging every table into one: `merge`.
-  public static let merge: Capability = "merge"
+  /// What the session holds that lives only in memory and ends with the
+  /// engine (`snapshot @1`, `iterator 2`): a crash, a reopen or a chapter
+  /// switch says so.
+  var handles: [String] { get }
 }
 
 /// Everything an engine is opened with.
@@ -110,29 +35,91 @@ public struct EngineEnvironment {
   /// Notebook mode: background work runs inline and seeds are fixed, so two
   /// runs print the same thing.
   public var deterministic: Bool
+  /// The memtable size an engine that flushes uses (`set memtable-size`);
+  /// the shell's default is small, so a session sees flushes.
+  public var memtableSize: Int
 }
 
-/// One chapter's engine, as the shell knows it.
+/// One thing `show` can print, contributed by a chapter's adapter.
+///
+/// `show files` is the core's (the file listing `files` prints) unless an
+/// engine gives a topic of that name.
+struct ShowTopic: Sendable {
+  /// The word after `show`.
+  var name: String
+  /// One line for `help show`.
+  var summary: String
+  /// Whether it takes a FILE argument (`show sst FILE`).
+  var takesFile = false
+  /// What tab completion offers for that FILE.
+  var fileCompletion = ArgumentCompletion.databaseFile
+  /// The lines to print, for the open engine and the FILE argument, if any.
+  var lines: @Sendable (_ shell: Shell, _ file: String?) throws -> [String]
+
+  /// A topic that reads an engine of type `Engine` (a concrete engine, or a
+  /// protocol that several chapters' engines conform to).
+  static func of<Engine>(
+    _ type: Engine.Type, _ name: String, summary: String, takesFile: Bool = false,
+    fileCompletion: ArgumentCompletion = .databaseFile,
+    _ body: @escaping @Sendable (_ engine: Engine, _ file: String?) throws -> [String]
+  ) -> ShowTopic {
+    ShowTopic(name: name, summary: summary, takesFile: takesFile, fileCompletion: fileCompletion) { shell, file in
+      try body(shell.engine(as: type), file)
+    }
+  }
+}
+
+/// One chapter's engine, as the shell knows it: how to open it, and what it
+/// adds to the shell.
 public struct EngineDescriptor: Sendable {
   /// The chapter number (`beach --chapter N`, the prompt `beach[chN]>`).
   public var chapter: Int
   /// What the chapter builds, for the banner and `chapter N`.
   public var title: String
-  /// What this engine can do, which decides the commands the shell offers.
-  public var capabilities: Set<Capability>
+  /// The commands this engine adds to the core's, in the order `help`
+  /// lists them. One named like a core command (`get`) takes its place.
+  var commands: [Command]
   /// The topics `show` accepts, in the order `help show` lists them.
-  public var showTopics: [String]
+  var showTopics: [ShowTopic]
+  /// Whether a file name is one this engine makes (`000002.log`): what
+  /// `wipe` may remove, and what tells a database directory from someone
+  /// else's.
+  public var ownsFile: @Sendable (String) -> Bool
   /// Opens (or creates, or recovers) the database in the environment's directory.
   public var open: @Sendable (EngineEnvironment) throws -> any ShellEngine
 
-  public init(
-    chapter: Int, title: String, capabilities: Set<Capability>, showTopics: [String],
+  init(
+    chapter: Int, title: String, commands: [Command], showTopics: [ShowTopic],
+    ownsFile: @escaping @Sendable (String) -> Bool,
     open: @escaping @Sendable (EngineEnvironment) throws -> any ShellEngine
   ) {
     self.chapter = chapter
     self.title = title
-    self.capabilities = capabilities
+    self.commands = commands
     self.showTopics = showTopics
+    self.ownsFile = ownsFile
     self.open = open
+  }
+
+  /// The names of the topics `show` accepts.
+  public var showTopicNames: [String] { showTopics.map(\.name) }
+}
+
+/// A command or a `show` topic: something a chapter's adapter contributes
+/// by name.
+protocol NamedEntry { var name: String { get } }
+
+extension Command: NamedEntry {}
+extension ShowTopic: NamedEntry {}
+
+extension Array where Element: NamedEntry {
+  /// These entries with `others` added: one with the name of an entry
+  /// already here takes its place, the rest go at the end. A chapter's
+  /// adapter builds its commands and topics from the chapter before's this
+  /// way.
+  func replacing(_ others: [Element]) -> [Element] {
+    var result = map { entry in others.first { $0.name == entry.name } ?? entry }
+    result += others.filter { other in !contains { $0.name == other.name } }
+    return result
   }
 }

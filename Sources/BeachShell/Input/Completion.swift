@@ -12,6 +12,8 @@ public enum ArgumentCompletion: Sendable, Equatable {
   case words([String])
   /// The name of a file in the database directory.
   case databaseFile
+  /// The name of a file in the database directory ending so (`.sst`).
+  case databaseFileEnding(String)
   /// A path on the local file system (for `source`).
   case localPath
   /// A command name (for `help`).
@@ -61,18 +63,27 @@ public struct CompletionModel: Sendable, Equatable {
     let inBatch = segments.count > 1 || words.first == "batch"
     if words.first == "batch" { words.removeFirst() }
     guard let name = words.first else {
-      let names = inBatch ? ["put", "delete"] : Array(commands.keys)
+      let names = inBatch ? ["put", "delete"] : commands.keys.filter { !$0.contains(" ") }
       return .matches(names.filter { $0.hasPrefix(word) }.sorted())
     }
-    let position = words.count - 1
-    guard let kinds = commands[name], position < kinds.count else { return .matches([]) }
+    var position = words.count - 1
+    var kinds = commands[name]
+    // A command's second word can pick what follows (`show sst FILE`):
+    // the model then has an entry for the two words.
+    if position >= 1, let two = commands[name + " " + words[1]] {
+      kinds = [.none] + two
+      position = words.count - 1
+    }
+    guard let kinds, position < kinds.count else { return .matches([]) }
     switch kinds[position] {
     case .none: return .matches([])
     case .words(let choices): return .matches(choices.filter { $0.hasPrefix(word) })
-    case .command: return .matches(commands.keys.filter { $0.hasPrefix(word) }.sorted())
+    case .command: return .matches(commands.keys.filter { $0.hasPrefix(word) && !$0.contains(" ") }.sorted())
     case .localPath: return .localPaths
     case .databaseFile:
       return .matches(listDirectory(directory).filter { $0.hasPrefix(word) && !$0.hasPrefix(".") })
+    case .databaseFileEnding(let suffix):
+      return .matches(listDirectory(directory).filter { $0.hasPrefix(word) && $0.hasSuffix(suffix) })
     }
   }
 

@@ -68,6 +68,7 @@ public final class ReadlineLineReader: LineReader {
   public init(historyFile: String?) {
     self.historyFile = historyFile
     beach_rl_set_name("beach")
+    beach_rl_set_catch_signals(0)  // Ctrl-C is the shell's (see `Interrupt`)
     beach_rl_set_completer(readlineCompleter)
     stifle_history(2000)
     if let historyFile {
@@ -85,24 +86,75 @@ public final class ReadlineLineReader: LineReader {
     return String(cString: home) + "/.beach_history"
   }
 
+  /// Reads a line with readline's callback interface, so that while it
+  /// waits for a key it can also print background output above the prompt
+  /// and take back the line on Ctrl-C.
   public func readLine(prompt: String) -> String? {
-    guard let raw = readline(prompt) else { return nil }
-    defer { free(raw) }
-    let line = String(cString: raw)
-    if !line.allSatisfy(\.isWhitespace) && line != lastLine {
-      add_history(line)
-      lastLine = line
-      if let historyFile {
-        append_history(1, historyFile)
-        history_truncate_file(historyFile, 2000)
+    _ = Interrupt.take()  // a Ctrl-C during the last command was for that command
+    PromptGate.beginPrompt()
+    enteredLine.withLock { $0 = nil }
+    rl_callback_handler_install(prompt, lineHandler)
+    while true {
+      var input = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+      let ready = poll(&input, 1, 100)
+      if Interrupt.take() {
+        // Ctrl-C: drop the line being typed and start a fresh one.
+        StandardStream.output.write("^C\n")
+        rl_free_line_state()
+        rl_callback_sigcleanup()
+        rl_callback_handler_remove()
+        rl_callback_handler_install(prompt, lineHandler)
+        continue
+      }
+      if ready > 0 { rl_callback_read_char() }
+      if let entered = enteredLine.withLock({ $0 }) {
+        for line in PromptGate.endPrompt() { StandardStream.output.write(line + "\n") }
+        guard case .line(let line) = entered else { return nil }  // Ctrl-D
+        remember(line)
+        return line
+      }
+      let held = PromptGate.takePending()
+      if !held.isEmpty {
+        // Over the prompt line: back to its start, erase it, print, redraw.
+        StandardStream.output.write("\r\u{1B}[K" + held.map { $0 + "\n" }.joined())
+        rl_on_new_line()
+        rl_forced_update_display()
       }
     }
-    return line
+  }
+
+  /// Adds `line` to the history (and its file), unless it is blank or the
+  /// same as the one before.
+  private func remember(_ line: String) {
+    guard !line.allSatisfy(\.isWhitespace) && line != lastLine else { return }
+    add_history(line)
+    lastLine = line
+    if let historyFile {
+      append_history(1, historyFile)
+      history_truncate_file(historyFile, 2000)
+    }
   }
 
   public func setCompletion(_ model: CompletionModel) {
     activeCompletion.withLock { $0 = model }
   }
+}
+
+/// What readline's callback interface handed over.
+private enum Entered: Sendable {
+  case line(String)
+  case endOfInput
+}
+
+/// The line entered, or the end of input; `nil` while a line is being typed.
+private let enteredLine = Mutex<Entered?>(nil)
+
+/// Readline's line callback: a C function pointer, so it captures nothing.
+private let lineHandler: @convention(c) (UnsafeMutablePointer<CChar>?) -> Void = { raw in
+  let line = raw.map { String(cString: $0) }
+  free(raw)
+  rl_callback_handler_remove()
+  enteredLine.withLock { $0 = line.map(Entered.line) ?? .endOfInput }
 }
 
 /// The model readline's completer consults (see `CompletionModel`).

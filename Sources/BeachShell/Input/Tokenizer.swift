@@ -61,6 +61,26 @@ public struct TokenizeError: Error, Equatable, CustomStringConvertible {
 
 /// Splits a command line into tokens; see `Token` for the syntax.
 public enum Tokenizer {
+  /// `word` written so that `tokenize` reads it back as one word: as it is
+  /// when it is plain, else in quotes. A lone `;` stays a separator.
+  ///
+  /// The checks look at Unicode scalars, as `tokenize` does, not at
+  /// characters: a quote followed by a combining mark is one `Character`
+  /// that is not `'`, yet `tokenize` still sees the quote. (A word starting
+  /// `x'` holds a `'`, so it is quoted too.)
+  public static func quoted(_ word: String) -> String {
+    let special: Set<Unicode.Scalar> = [" ", "\t", "\n", "\r", "\"", "'", "\\", "#", ";"]
+    let scalars = word.unicodeScalars
+    if word == ";" || (!scalars.isEmpty && !scalars.contains(where: special.contains)) { return word }
+    if !scalars.contains("'") { return "'" + word + "'" }
+    var escaped = String.UnicodeScalarView()
+    for scalar in scalars {
+      if scalar == "\\" || scalar == "\"" { escaped.append("\\") }
+      escaped.append(scalar)
+    }
+    return "\"" + String(escaped) + "\""
+  }
+
   /// The tokens of `line`. A blank line or a comment gives `[]`.
   ///
   /// - Throws: `TokenizeError` for an unbalanced quote, a bad escape or bad hex.

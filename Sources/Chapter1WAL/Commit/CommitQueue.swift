@@ -186,17 +186,29 @@ public final class CommitQueue: @unchecked Sendable {
 
   private func checkOpen() throws {
     if isClosed { throw CommitError.closed }
-    if let failure { throw CommitError.writesFailed(underlying: "\(failure)") }
+    if let failure { throw CommitError.writesFailed(underlying: failure) }
   }
 }
 
 /// Why a commit was refused before it was tried.
+///
+/// Equatable for tests: two `writesFailed` are equal when their underlying
+/// errors describe themselves the same way (errors in general are not
+/// `Equatable`).
 public enum CommitError: Error, Equatable, CustomStringConvertible {
   /// The engine was closed.
   case closed
   /// An earlier write could not be made durable; no write is accepted until
-  /// the engine is reopened.
-  case writesFailed(underlying: String)
+  /// the engine is reopened. `underlying` is that write's error, as thrown.
+  case writesFailed(underlying: any Error)
+
+  public static func == (lhs: CommitError, rhs: CommitError) -> Bool {
+    switch (lhs, rhs) {
+    case (.closed, .closed): true
+    case (.writesFailed(let left), .writesFailed(let right)): "\(left)" == "\(right)"
+    default: false
+    }
+  }
 
   public var description: String {
     switch self {

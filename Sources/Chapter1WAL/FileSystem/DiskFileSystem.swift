@@ -95,8 +95,12 @@ public final class DiskFileSystem: FileSystem {
     return DiskWritableFile(fd: fd, path: path, size: Int(info.st_size))
   }
 
+  /// Opens a regular file for reading. Anything else is refused with what
+  /// it is: a FIFO would block `open` until a writer came (so it is opened
+  /// non-blocking, and checked before any read), a device or `/proc` file
+  /// has no size to trust, and a directory no bytes.
   public func openReadable(_ path: String) throws(FileSystemError) -> any ReadableFile {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
     guard fd >= 0 else { throw systemError(errno, "open", path) }
     var info = stat()
     guard fstat(fd, &info) == 0 else {
@@ -104,7 +108,33 @@ public final class DiskFileSystem: FileSystem {
       _ = posixClose(fd)
       throw error
     }
+    guard (info.st_mode & S_IFMT) == S_IFREG else {
+      _ = posixClose(fd)
+      throw FileSystemError(
+        .notARegularFile, operation: "open", path: path, message: Self.kind(of: info.st_mode & S_IFMT))
+    }
+    // A file the system gives no size but that has bytes (`/proc/...`)
+    // would read as empty: refuse it rather than report an empty file.
+    var probe: UInt8 = 0
+    if info.st_size == 0 && pread(fd, &probe, 1, 0) == 1 {
+      _ = posixClose(fd)
+      throw FileSystemError(
+        .notARegularFile, operation: "open", path: path,
+        message: "its size is not reported (a /proc or /sys file?), so it cannot be read as a database file")
+    }
     return DiskReadableFile(fd: fd, path: path, size: Int(info.st_size))
+  }
+
+  /// What a file that is not a regular one is, in words.
+  private static func kind(of type: mode_t) -> String {
+    switch type {
+    case S_IFDIR: "a directory"
+    case S_IFIFO: "a FIFO (named pipe)"
+    case S_IFCHR: "a character device"
+    case S_IFBLK: "a block device"
+    case S_IFSOCK: "a socket"
+    default: "not a regular file"
+    }
   }
 
   public func rename(_ from: String, to: String) throws(FileSystemError) {
@@ -128,6 +158,38 @@ public final class DiskFileSystem: FileSystem {
     guard fd >= 0 else { throw systemError(errno, "open", path) }
     defer { _ = posixClose(fd) }
     guard retryingInterrupts({ fsync(fd) }) == 0 else { throw systemError(errno, "fsync", path) }
+  }
+
+  /// `flock(LOCK_EX | LOCK_NB)` on the file, which then holds the holder's
+  /// pid (for the error a second opener gets). The kernel drops the lock
+  /// when the process dies, however it dies.
+  ///
+  /// A lock just released can stay held for a moment by a child process
+  /// that another thread is starting: between its `fork` and its `exec`,
+  /// the child shares the descriptor (close-on-exec closes it only at the
+  /// `exec`). So a refused lock is tried again for half a second before it
+  /// counts as held by someone else.
+  public func lock(_ path: String) throws(FileSystemError) -> any FileLock {
+    let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw systemError(errno, "open", path) }
+    var locked = flock(fd, LOCK_EX | LOCK_NB) == 0
+    for _ in 0..<50 where !locked && errno == EWOULDBLOCK {
+      usleep(10_000)
+      locked = flock(fd, LOCK_EX | LOCK_NB) == 0
+    }
+    guard locked else {
+      let code = errno
+      var buffer = [UInt8](repeating: 0, count: 32)
+      let count = pread(fd, &buffer, buffer.count, 0)
+      _ = posixClose(fd)
+      guard code == EWOULDBLOCK else { throw systemError(code, "flock", path) }
+      let text = String(decoding: buffer.prefix(max(0, count)), as: UTF8.self)
+      throw FileSystemError(.locked(pid: Int32(text.trimmingWhitespace)), operation: "lock", path: path)
+    }
+    let pid = ProcessIdentity.lockContents
+    _ = ftruncate(fd, 0)
+    _ = pwrite(fd, pid, pid.count, 0)
+    return DiskFileLock(descriptor: fd)
   }
 
   private func isDirectory(_ path: String) -> Bool {
@@ -290,5 +352,38 @@ private func systemError(
   case ENOENT: return FileSystemError(.notFound, operation: operation, path: subject, message: message)
   case EEXIST: return FileSystemError(.alreadyExists, operation: operation, path: subject, message: message)
   default: return FileSystemError(.system(errno: code), operation: operation, path: subject, message: message)
+  }
+}
+
+/// A held `flock`: closing the descriptor releases it.
+private final class DiskFileLock: FileLock, @unchecked Sendable {
+  private let descriptor = Mutex<Int32?>(nil)
+
+  init(descriptor: Int32) { self.descriptor.withLock { $0 = descriptor } }
+
+  func release() {
+    guard let fd = descriptor.withLock({ $0.take() }) else { return }
+    _ = posixClose(fd)
+  }
+
+  deinit { release() }
+}
+
+extension String {
+  fileprivate var trimmingWhitespace: String {
+    String(unicodeScalars.filter { !$0.properties.isWhitespace })
+  }
+}
+
+/// This process's id, for `LOCK` files.
+enum ProcessIdentity {
+  static var pid: Int32 { getpid() }
+
+  /// What a `LOCK` file holds: the pid, right-aligned in ten digits and a
+  /// newline, so the file's size is the same whoever holds it (the shell's
+  /// sessions list it, and must read the same from run to run).
+  static var lockContents: Bytes {
+    let digits = String(pid)
+    return Array((String(repeating: " ", count: max(0, 10 - digits.count)) + digits + "\n").utf8)
   }
 }

@@ -21,6 +21,10 @@
 /// 3. `fsync` on the directory makes its entries durable: files created,
 ///    renamed or removed in it since the last directory sync.
 ///
+/// The seam also carries the one thing that is not about bytes: a lock on a
+/// file (`flock` on disk), which a database takes on its `LOCK` file at open
+/// so that a second process gets a clear error instead of a second writer.
+///
 /// Paths are plain strings joined with `/`. The engine always works inside one
 /// database directory and names files relative to it in its trace, so traces
 /// never show absolute paths.
@@ -61,8 +65,21 @@ public protocol FileSystem: AnyObject, Sendable {
 
   /// Makes the directory's entries durable (`fsync` on the directory).
   func syncDirectory(_ path: String) throws(FileSystemError)
+
+  /// Takes an exclusive lock on the file at `path` (created if missing),
+  /// held until the returned lock is released or the process ends.
+  ///
+  /// - Throws: `FileSystemError` with code `.locked` if another holder has
+  ///   it (with its pid when the file says).
+  func lock(_ path: String) throws(FileSystemError) -> any FileLock
 }
 // end snippet
+
+/// A lock taken with `FileSystem.lock`.
+public protocol FileLock: AnyObject, Sendable {
+  /// Lets the lock go (idempotent).
+  func release()
+}
 
 /// How `openWritable` treats an existing file.
 public enum OpenMode: Sendable {
@@ -178,6 +195,11 @@ public struct FileSystemError: Error, Equatable, CustomStringConvertible {
     case poweredOff
     /// The file was closed, or belonged to a machine that has since crashed.
     case closed
+    /// Another process (or another open database) holds the lock; its pid
+    /// if it wrote one.
+    case locked(pid: Int32?)
+    /// The path names a directory, a FIFO, a device...: not a file to read.
+    case notARegularFile
   }
 
   public var code: Code
@@ -202,6 +224,8 @@ public struct FileSystemError: Error, Equatable, CustomStringConvertible {
     case .injected: reason = message.isEmpty ? "injected fault" : "injected fault: \(message)"
     case .poweredOff: reason = "the machine is powered off"
     case .closed: reason = "file is closed"
+    case .locked(let pid): reason = "locked by another process" + (pid.map { " (pid \($0))" } ?? "")
+    case .notARegularFile: reason = "not a regular file: " + message
     }
     return "\(operation) \(path): \(reason)"
   }

@@ -24,6 +24,8 @@ public final class MemoryFileSystem: FileSystem {
     var files: [String: MemoryInode] = [:]
     /// Every directory, by path.
     var directories: Set<String> = ["", ".", "/"]
+    /// Paths with a lock held on them.
+    var locked: Set<String> = []
   }
 
   private let state = Mutex(State())
@@ -139,6 +141,18 @@ public final class MemoryFileSystem: FileSystem {
     }
   }
 
+  /// Creates the file if it is missing, then holds the path as locked.
+  public func lock(_ path: String) throws(FileSystemError) -> any FileLock {
+    if !fileExists(path) { try writeFile(path, [], sync: false) }
+    let path = normalize(path)
+    try state.withLock { state throws(FileSystemError) in
+      guard state.locked.insert(path).inserted else {
+        throw FileSystemError(.locked(pid: nil), operation: "lock", path: path)
+      }
+    }
+    return MemoryFileLock { [weak self] in self?.state.withLock { _ = $0.locked.remove(path) } }
+  }
+
   /// Runs `body` on the bytes of `inode` under the file system's lock.
   fileprivate func withBytes<R>(of inode: MemoryInode, _ body: (inout Bytes) -> R) -> R {
     state.withLock { _ in body(&inode.bytes) }
@@ -226,4 +240,15 @@ private func normalize(_ path: String) -> String {
   var path = path
   while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
   return path
+}
+
+/// A lock on a `MemoryFileSystem` path, released once.
+private final class MemoryFileLock: FileLock {
+  private let unlock: Mutex<(@Sendable () -> Void)?>
+
+  init(unlock: @escaping @Sendable () -> Void) { self.unlock = Mutex(unlock) }
+
+  func release() { unlock.withLock { $0.take() }?() }
+
+  deinit { release() }
 }

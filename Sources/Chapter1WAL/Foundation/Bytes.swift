@@ -43,21 +43,6 @@ extension Array where Element == UInt8 {
   }
 }
 
-/// Renders bytes for a human: printable ASCII as itself, anything else as
-/// `x'…'` hex (the same form the shell accepts as input).
-public func printable(_ bytes: Bytes) -> String {
-  let isPrintable = bytes.allSatisfy { $0 >= 0x21 && $0 <= 0x7E && $0 != UInt8(ascii: "'") && $0 != UInt8(ascii: "\"") }
-  if isPrintable && !bytes.isEmpty {
-    return String(decoding: bytes, as: UTF8.self)
-  }
-  if !bytes.isEmpty,
-    bytes.allSatisfy({ $0 >= 0x20 && $0 <= 0x7E && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
-  {
-    return "\"" + String(decoding: bytes, as: UTF8.self) + "\""
-  }
-  return "x'" + bytes.hexString + "'"
-}
-
 private func hexDigit(_ nibble: UInt8) -> Character {
   Character(Unicode.Scalar(nibble < 10 ? nibble + 0x30 : nibble - 10 + 0x61))
 }

@@ -15,8 +15,12 @@ public enum LogDump {
     public var corruptRecords: Int
     /// Whether the file ends in a torn record.
     public var tornTail: Bool
+    /// Records whose checksums match but whose payload is not a write batch:
+    /// the file is some other log (a manifest is one), not a write-ahead log.
+    public var foreignRecords = 0
 
-    public var isCorrupt: Bool { corruptRecords > 0 }
+    /// Whether the file is not a sound write-ahead log: damaged, or not one.
+    public var isCorrupt: Bool { corruptRecords > 0 || foreignRecords > 0 }
   }
 
   /// Dumps the log at `path`, naming it `name` in the output.
@@ -41,24 +45,25 @@ public enum LogDump {
       case .record(let record):
         result.goodRecords += 1
         let payload = Array(bytes[record.payloadRange])
-        var line = "  @\(pad(offset))  len \(pad(record.length, 5))  crc \(hex32(record.checksum)) ok"
+        var line = "  @\(pad(offset))  len \(pad(record.length, 5))  crc32c \(hex32(record.checksum)) ok"
         switch decodeBatch(payload) {
         case .success(let (sequence, batch)):
-          line += "  seq \(sequence)" + (batch.count > 1 ? "..\(sequence + SequenceNumber(batch.count) - 1)" : "")
+          line += "  seq \(sequence)" + (batch.count > 1 ? "..\(label(sequence, plus: batch.count - 1))" : "")
           line += "  \(batch.count) op" + (batch.count == 1 ? "" : "s")
           result.lines.append(line)
           if decode {
             for (index, operation) in batch.operations.enumerated() {
-              let seq = sequence + SequenceNumber(index)
+              let seq = label(sequence, plus: index)
               switch operation {
               case .put(let key, let value):
-                result.lines.append("      #\(seq) PUT \(printable(key)) = \(printable(value))")
+                result.lines.append("      #\(seq) PUT \(Format.printable(key)) = \(Format.printable(value))")
               case .delete(let key):
-                result.lines.append("      #\(seq) DEL \(printable(key))")
+                result.lines.append("      #\(seq) DEL \(Format.printable(key))")
               }
             }
           }
         case .failure(let error):
+          result.foreignRecords += 1
           result.lines.append(line + "  (payload is not a batch: \(error))")
         }
       case .end:
@@ -79,9 +84,22 @@ public enum LogDump {
     var summary = "\(result.goodRecords) good record" + (result.goodRecords == 1 ? "" : "s")
     if result.corruptRecords > 0 { summary += ", \(result.corruptRecords) corrupt" }
     if result.tornTail { summary += ", torn tail" }
-    summary += result.isCorrupt ? ": CORRUPT" : ": ok"
+    if result.foreignRecords > 0 {
+      summary +=
+        ", \(result.foreignRecords) without a write batch: NOT A WRITE-AHEAD LOG"
+        + " (a manifest? `beach manifest-dump` reads those)"
+    } else {
+      summary += result.isCorrupt ? ": CORRUPT" : ": ok"
+    }
     result.lines.append(summary)
     return result
+  }
+
+  /// `sequence + offset` as text. A damaged batch may start so near the top
+  /// of the range that its later operations' numbers do not exist.
+  private static func label(_ sequence: SequenceNumber, plus offset: Int) -> String {
+    let (sum, overflow) = sequence.addingReportingOverflow(SequenceNumber(offset))
+    return overflow ? "(past \(SequenceNumber.max))" : "\(sum)"
   }
 
   private static func pad(_ value: Int, _ width: Int = 6) -> String {

@@ -99,11 +99,13 @@ public enum LogFormat {
     return String(repeating: "0", count: max(0, 6 - digits.count)) + digits + ".log"
   }
 
-  /// The number in a log file's name, or `nil` if `name` is not a log file.
+  /// The number in a log file's name, or `nil` if `name` is not exactly
+  /// the name the engine gives a log (`7.log` and `0000007.log` are not:
+  /// the engine never reads or removes a file it did not name).
   public static func number(fromFileName name: String) -> UInt64? {
-    guard name.hasSuffix(".log") else { return nil }
-    let stem = name.dropLast(4)
-    guard !stem.isEmpty, stem.allSatisfy(\.isASCII), stem.allSatisfy(\.isNumber) else { return nil }
-    return UInt64(stem)
+    guard name.hasSuffix(".log"), let number = UInt64(name.dropLast(4)), fileName(number: number) == name else {
+      return nil
+    }
+    return number
   }
 }

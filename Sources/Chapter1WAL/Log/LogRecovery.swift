@@ -67,7 +67,7 @@ public enum LogRecovery {
       .wal, "replay", name,
       result.records == 0
         ? "no records"
-        : "\(plural(result.records, "record")), seq \(result.lastSequence - SequenceNumber(result.operations) + 1)"
+        : "\(Format.plural(result.records, "record")), seq \(result.lastSequence - SequenceNumber(result.operations) + 1)"
           + "..\(result.lastSequence)",
       why: "every record in the log is a batch that may have been acknowledged; all are reapplied in order")
     return result

@@ -17,6 +17,8 @@ public final class LogWriter: Sendable {
 
   /// Sizes and counts, as of the last completed append or sync.
   public struct Status: Sendable, Equatable {
+    /// The file's name.
+    public var name: String
     /// Bytes in the file, synced or not.
     public var size: Int
     /// Bytes known to be durable: the size at the last successful sync.
@@ -38,7 +40,7 @@ public final class LogWriter: Sendable {
     self.name = name
     self.number = number
     self.maxRecordSize = maxRecordSize
-    self.counters = Mutex(Status(size: file.size, syncedSize: file.size, records: existingRecords))
+    self.counters = Mutex(Status(name: name, size: file.size, syncedSize: file.size, records: existingRecords))
   }
 
   /// A consistent copy of the sizes and counts.
@@ -89,7 +91,7 @@ public final class LogWriter: Sendable {
     let offsets = try append(payloads)
     for (index, commit) in group.enumerated() {
       tracer(
-        .wal, "append", describe(commit.batch, from: commit.firstSequence),
+        .wal, "append", Format.batch(commit.batch, from: commit.firstSequence),
         "→ \(name) @ \(offsets[index])  (\(LogFormat.recordSize(payloadLength: payloads[index].count)) B)",
         why: "the log is written first: once the record is durable the write survives a crash")
     }
@@ -150,17 +152,4 @@ public final class LogWriter: Sendable {
       }
     }
   }
-}
-
-/// A batch in one phrase for a trace: `seq 7 PUT user:1`, or
-/// `seq 7..9 BATCH 2 PUT, 1 DEL`.
-public func describe(_ batch: WriteBatch, from first: SequenceNumber) -> String {
-  if batch.count == 1 {
-    switch batch.operations[0] {
-    case .put(let key, _): return "seq \(first) PUT \(printable(key))"
-    case .delete(let key): return "seq \(first) DEL \(printable(key))"
-    }
-  }
-  let puts = batch.operations.filter { if case .put = $0 { true } else { false } }.count
-  return "seq \(first)..\(first + SequenceNumber(batch.count) - 1) BATCH \(puts) PUT, \(batch.count - puts) DEL"
 }

@@ -66,7 +66,7 @@ public struct InternalKey: Hashable, Sendable, Comparable, CustomStringConvertib
   }
 
   /// `user:1 #7 PUT`.
-  public var description: String { "\(printable(userKey)) #\(sequence) \(kind)" }
+  public var description: String { "\(Format.printable(userKey)) #\(sequence) \(kind)" }
 }
 // end snippet
 

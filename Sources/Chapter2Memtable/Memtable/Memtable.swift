@@ -51,6 +51,37 @@ public final class Memtable: Sendable {
   }
   // end snippet
 
+  /// Inserts `batch` as `insert(_:from:)` does and, when `tracer` is on,
+  /// traces each operation right after it goes in, with the entry count and
+  /// memory at that moment. `capacity` ends each line (`of 1.0 MiB arena`);
+  /// `explained` adds the `why:` lines chapter 2 teaches with.
+  public func insert(
+    _ batch: WriteBatch, from first: SequenceNumber, tracer: Tracer, capacity: @autoclosure () -> String,
+    explained: Bool = false
+  ) {
+    guard tracer.isEnabled else { return insert(batch, from: first) }
+    for (index, operation) in batch.operations.enumerated() {
+      let sequence = first + SequenceNumber(index)
+      let kind: ValueKind
+      switch operation {
+      case .put(let key, let value):
+        kind = .value
+        add(sequence: sequence, kind: .value, key: key, value: value)
+      case .delete(let key):
+        kind = .deletion
+        add(sequence: sequence, kind: .deletion, key: key, value: [])
+      }
+      let why =
+        kind == .deletion
+        ? "a delete is a write: the tombstone hides older versions until they are compacted away"
+        : "the new version goes in beside the old ones; readers pick by sequence number"
+      tracer(
+        .memtable, "insert", "\(Format.printable(operation.key)) #\(sequence) \(kind)",
+        "\(Format.plural(count, "entry", "entries")), \(Format.size(memoryUsage)) of \(capacity())",
+        why: explained ? why : "")
+    }
+  }
+
   /// The newest version of `key` with a sequence number at most `snapshot`.
   ///
   /// Internal keys sort a user key's versions newest first, so a seek to

@@ -222,3 +222,5 @@ public struct MemtableIterator: Sendable {
     }
   }
 }
+
+extension MemtableIterator: ReversibleKeyValueIterator {}

@@ -16,6 +16,6 @@ public struct InternalEntry: Hashable, Sendable, CustomStringConvertible {
 
   /// `user:1 #7 PUT → alice`, or `user:1 #9 DEL`.
   public var description: String {
-    key.kind == .deletion ? key.description : "\(key) → \(printable(value))"
+    key.kind == .deletion ? key.description : "\(key) → \(Format.printable(value))"
   }
 }

@@ -28,7 +28,7 @@ extension SkipList {
     let count = self.count
     let listHeight = height
     guard (1...Self.maxHeight).contains(listHeight) else {
-      throw SkipListInvariantError("list height \(listHeight) is outside 1…\(Self.maxHeight)")
+      throw SkipListInvariantError("list height \(listHeight) is outside 1..\(Self.maxHeight)")
     }
     guard node(head).height == Self.maxHeight else {
       throw SkipListInvariantError("the head's tower has height \(node(head).height), not \(Self.maxHeight)")

@@ -153,6 +153,12 @@ public struct BlockIterator: Sendable {
       let entry = try contents.withUnsafeBytes { bytes in
         Result { () throws(BlockCorruption) in try BlockEntry.decode(bytes, at: offset, limit: block.entriesEnd) }
       }.get()
+      // The next restart point must not fall inside this entry either, or
+      // a backward walk or a seek would start in the middle of it.
+      if restartIndex + 1 < block.restartCount, block.restart(restartIndex + 1) < entry.end {
+        throw BlockCorruption(
+          offset: block.restart(restartIndex + 1), "restart[\(restartIndex + 1)] is inside an entry")
+      }
       guard entry.shared <= key.count else {
         throw BlockCorruption(
           offset: offset, "entry shares \(entry.shared) bytes with a previous key of \(key.count) bytes")

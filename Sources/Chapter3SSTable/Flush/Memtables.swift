@@ -10,7 +10,9 @@ import Foundation
 /// chapters keep as it is: when to freeze, how writers wait when memory is
 /// full, and the loop that flushes. What a flush *does* (write a table and
 /// publish it, by a rename in this chapter, by a manifest edit in chapter
-/// 4) is the engine's, given as a `Flusher`.
+/// 4) is the engine's, given as a `Flusher` when the memtables are made.
+/// A failed flush is reported to the engine's `BackgroundError`, which this
+/// type consults but does not own.
 public final class Memtables: @unchecked Sendable {
   /// Settings fixed at open.
   public struct Settings: Sendable {
@@ -40,38 +42,51 @@ public final class Memtables: @unchecked Sendable {
     public let successorLog: UInt64
   }
 
-  /// Writes a frozen memtable out (with no lock held) and returns two
-  /// steps: `publish`, which runs under `lock` as the frozen memtable is
-  /// dropped, so that readers find its data either in it or in the table,
-  /// and `afterwards`, which runs after (retiring logs).
-  public typealias Flusher = (Frozen) throws -> (publish: () -> Void, afterwards: () throws -> Void)
+  /// What a flush does once its table is written: `publish` runs under
+  /// the lock as the frozen memtable is dropped, so that readers find its
+  /// data either in it or in the table; `afterwards` runs after, with no
+  /// lock held (retiring logs).
+  public struct FlushSteps {
+    public var publish: () -> Void
+    public var afterwards: () throws -> Void
+
+    public init(publish: @escaping () -> Void = {}, afterwards: @escaping () throws -> Void = {}) {
+      self.publish = publish
+      self.afterwards = afterwards
+    }
+  }
+
+  /// Writes a frozen memtable out (with no lock held) and returns the steps
+  /// that publish it.
+  public typealias Flusher = (Frozen) throws -> FlushSteps
 
   public let directory: String
   public let settings: Settings
   private let fileSystem: any FileSystem
   private let tracer: Tracer
   private let newFileNumber: () -> UInt64
-  /// Set once by the engine, right after it is created.
-  public var flusher: Flusher?
+  private let flusher: Flusher
+  /// The engine's record of failed background work: once it holds an
+  /// error, writes and flushes are refused.
+  private let background: BackgroundError
 
-  /// Guards the state below, and whatever an engine's `publish` changes;
-  /// writers stalled on a busy flush wait on it.
-  public let lock = NSCondition()
-  public private(set) var active: Memtable
-  public private(set) var activeLog: LogWriter
+  /// Guards the state below, and whatever an engine's `publish` changes
+  /// (see `withLock`); writers stalled on a busy flush wait on it.
+  private let lock = NSCondition()
+  private var active: Memtable
+  private var activeLog: LogWriter
   /// Logs whose records are in `active` (more than one after a recovery).
-  public private(set) var activeLogNumbers: [UInt64]
-  public private(set) var immutable: Frozen?
-  /// Set by a failed flush: writes are refused until the engine is reopened.
-  public private(set) var backgroundError: (any Error)?
-  public private(set) var isFlushing = false
+  private var activeLogNumbers: [UInt64]
+  private var immutable: Frozen?
+  private var isFlushing = false
   /// The memtable the commit queue's current leader writes into
   /// (leader-only).
   private var writing: Memtable?
 
   public init(
     directory: String, fileSystem: any FileSystem, settings: Settings, tracer: Tracer, active: Memtable,
-    activeLog: LogWriter, activeLogNumbers: [UInt64], newFileNumber: @escaping () -> UInt64
+    activeLog: LogWriter, activeLogNumbers: [UInt64], background: BackgroundError,
+    newFileNumber: @escaping () -> UInt64, flusher: @escaping Flusher
   ) {
     self.directory = directory
     self.fileSystem = fileSystem
@@ -81,6 +96,8 @@ public final class Memtables: @unchecked Sendable {
     self.activeLog = activeLog
     self.activeLogNumbers = activeLogNumbers
     self.newFileNumber = newFileNumber
+    self.background = background
+    self.flusher = flusher
   }
 
   /// The commit queue's persist step for an engine with these memtables:
@@ -96,15 +113,9 @@ public final class Memtables: @unchecked Sendable {
   /// memtable whose log `persist` wrote it to.
   public func apply(_ commit: CommitQueue.Commit) {
     let memtable = writing!
-    memtable.insert(commit.batch, from: commit.firstSequence)
-    guard tracer.isEnabled else { return }
-    for (index, operation) in commit.batch.operations.enumerated() {
-      let kind: ValueKind = if case .put = operation { .value } else { .deletion }
-      tracer(
-        .memtable, "insert", "\(printable(operation.key)) #\(commit.firstSequence + SequenceNumber(index)) \(kind)",
-        "\(plural(memtable.count, "entry", "entries")), \(formatBytes(memtable.memoryUsage)) of "
-          + "\(formatBytes(settings.memtableSize)) before a flush")
-    }
+    memtable.insert(
+      commit.batch, from: commit.firstSequence, tracer: tracer,
+      capacity: "\(Format.size(settings.memtableSize)) before a flush")
   }
 
   // snippet: make-room
@@ -117,7 +128,7 @@ public final class Memtables: @unchecked Sendable {
     defer { lock.unlock() }
     var stalled = false
     while true {
-      if let backgroundError { throw backgroundError }
+      if let error = background.error { throw error }
       if active.memoryUsage < settings.memtableSize { return (active, activeLog) }
       if immutable != nil {
         if !stalled {
@@ -155,7 +166,7 @@ public final class Memtables: @unchecked Sendable {
     activeLog = newLog
     activeLogNumbers = [number]
     tracer(
-      .memtable, "freeze", plural(frozen.memtable.count, "entry", "entries") + " now immutable",
+      .memtable, "freeze", Format.plural(frozen.memtable.count, "entry", "entries") + " now immutable",
       "new writes go to a new memtable and \(newLog.name)",
       why: "the frozen memtable can be written out while new writes continue")
   }
@@ -174,20 +185,20 @@ public final class Memtables: @unchecked Sendable {
     do {
       while let frozen = immutable {
         lock.unlock()
-        let (publish, afterwards) = try flusher!(frozen)
+        let steps = try flusher(frozen)
         lock.lock()
-        publish()
+        steps.publish()
         immutable = nil
         lock.broadcast()  // stalled writers may go on
         lock.unlock()
-        try afterwards()
+        try steps.afterwards()
         lock.lock()
       }
       isFlushing = false
       lock.broadcast()
       lock.unlock()
     } catch {
-      fail(error, "flush")
+      background.record(error, "flush") { wakeAfterFailure(endingFlush: true) }
       throw error
     }
   }
@@ -196,10 +207,10 @@ public final class Memtables: @unchecked Sendable {
   /// REQUIRES: no leader writing (call it inside `CommitQueue.barrier`).
   public func flushNow() throws {
     lock.lock()
-    while immutable != nil && backgroundError == nil { lock.wait() }
-    if let backgroundError {
+    while immutable != nil && background.error == nil { lock.wait() }
+    if let error = background.error {
       lock.unlock()
-      throw backgroundError
+      throw error
     }
     guard active.count > 0 else {
       lock.unlock()
@@ -216,18 +227,14 @@ public final class Memtables: @unchecked Sendable {
     try flushImmutable()
   }
 
-  /// Records a failure of background work: writes are refused from now on.
-  public func fail(_ error: any Error, _ what: String) {
+  /// Wakes every writer and flusher waiting on the lock, so that they see a
+  /// failure just recorded in `background`; `endingFlush` when the failed
+  /// work was the flush loop itself.
+  public func wakeAfterFailure(endingFlush: Bool = false) {
     lock.lock()
-    backgroundError = backgroundError ?? error
-    isFlushing = false
+    if endingFlush { isFlushing = false }
     lock.broadcast()
     lock.unlock()
-    tracer(
-      .db, "error", "\(what) failed",
-      String(describing: error).replacingOccurrences(of: directory + "/", with: "")
-        .replacingOccurrences(of: directory, with: "the database directory"),
-      why: "writes are refused until the database is reopened")
   }
 
   /// Waits until no flush is running and none is pending; throws the
@@ -235,12 +242,29 @@ public final class Memtables: @unchecked Sendable {
   public func waitForFlush() throws {
     lock.lock()
     defer { lock.unlock() }
-    while (immutable != nil || isFlushing) && backgroundError == nil { lock.wait() }
-    if let backgroundError { throw backgroundError }
+    while (immutable != nil || isFlushing) && background.error == nil { lock.wait() }
+    if let error = background.error { throw error }
   }
 
-  /// The memtables a read consults, newest first. REQUIRES: the lock.
-  public var readableLocked: [Memtable] { [active] + (immutable.map { [$0.memtable] } ?? []) }
+  /// Runs `body` under the lock a flush's `publish` runs under: what an
+  /// engine's flush publishes (its table list, its current version) is read
+  /// and changed this way.
+  public func withLock<T>(_ body: () throws -> T) rethrows -> T {
+    lock.lock()
+    defer { lock.unlock() }
+    return try body()
+  }
+
+  /// The memtables a read consults, newest first, and what `tables` takes
+  /// (the tables to read after them), both under the lock: since a flush
+  /// drops its frozen memtable only under the lock, once its table is
+  /// published, a reader finds the data in one or the other, never in
+  /// neither.
+  public func readable<T>(with tables: () -> T) -> (memtables: [Memtable], tables: T) {
+    lock.lock()
+    defer { lock.unlock() }
+    return ([active] + (immutable.map { [$0.memtable] } ?? []), tables())
+  }
 
   /// The active memtable and, while a flush runs, the frozen one.
   public var current: (active: Memtable, immutable: Memtable?) {
@@ -249,10 +273,20 @@ public final class Memtables: @unchecked Sendable {
     return (active, immutable?.memtable)
   }
 
-  /// The log being written: its name and status.
-  public var logStatus: (name: String, status: LogWriter.Status) {
+  /// The log being written: its name, sizes and counts.
+  public var logStatus: LogWriter.Status { withLock { activeLog.status } }
+
+  /// Every log recovery still needs: the frozen memtable's, then the
+  /// active one's.
+  public var neededLogs: [UInt64] {
     lock.lock()
     defer { lock.unlock() }
-    return (activeLog.name, activeLog.status)
+    return (immutable?.logNumbers ?? []) + activeLogNumbers
+  }
+
+  /// Closes the active log. REQUIRES: no leader writing and no flush
+  /// running (the engine closes its commit queue and waits first).
+  public func closeLog() throws {
+    try withLock { try activeLog.close() }
   }
 }

@@ -10,16 +10,17 @@ public enum TableFileNames {
   /// `000007.sst.tmp`: a table not yet published.
   public static func temporary(_ number: UInt64) -> String { table(number) + ".tmp" }
 
-  /// The number of a published table's name, or `nil`.
+  /// The number of a published table's name, or `nil` if `name` is not
+  /// exactly a name the engine gives a table (`2.sst` is not).
   public static func tableNumber(_ name: String) -> UInt64? {
-    guard name.hasSuffix(".sst") else { return nil }
-    let stem = name.dropLast(4)
-    guard !stem.isEmpty, stem.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-    return UInt64(stem)
+    guard name.hasSuffix(".sst"), let number = UInt64(name.dropLast(4)), table(number) == name else { return nil }
+    return number
   }
 
   /// Whether `name` is a table that was never published (a crash mid-flush).
-  public static func isTemporary(_ name: String) -> Bool { name.hasSuffix(".sst.tmp") }
+  public static func isTemporary(_ name: String) -> Bool {
+    name.hasSuffix(".sst.tmp") && tableNumber(String(name.dropLast(4))) != nil
+  }
 
   private static func padded(_ number: UInt64) -> String {
     let digits = String(number)

@@ -134,3 +134,5 @@ public struct DatabaseIterator {
   }
   // end snippet
 }
+
+extension DatabaseIterator: KeyValueIterator {}

@@ -50,6 +50,9 @@ public final class TableBuilder {
   private var finished = false
   /// Entries added so far.
   public private(set) var entryCount = 0
+  /// Sees every key and writes a block of its own before the index
+  /// (chapter 5's filter); nil in this chapter.
+  private let metaBlock: (any TableMetaBlockBuilder)?
 
   /// A builder that writes to `file`, which should be empty.
   ///
@@ -58,11 +61,18 @@ public final class TableBuilder {
   ///   - name: the file's name for errors and traces, e.g. `000005.sst`.
   ///   - options: block size and restart interval.
   ///   - tracer: receives an `sstable` event per block and one at the end.
-  public init(file: any WritableFile, name: String, options: TableOptions = .init(), tracer: Tracer = .disabled) {
+  ///   - metaBlock: sees every entry's user key and supplies one more block,
+  ///     written after the data blocks (format version 2); chapter 5's
+  ///     bloom filter. Nil writes format version 1.
+  public init(
+    file: any WritableFile, name: String, options: TableOptions = .init(), tracer: Tracer = .disabled,
+    metaBlock: (any TableMetaBlockBuilder)? = nil
+  ) {
     self.file = file
     self.name = name
     self.options = options
     self.tracer = tracer
+    self.metaBlock = metaBlock
     self.dataBlock = BlockBuilder(restartInterval: options.restartInterval)
   }
 
@@ -91,6 +101,7 @@ public final class TableBuilder {
     }
     let stored = key.kind == .deletion ? [] : value
     dataBlock.add(scratch, stored)
+    if let metaBlock { scratch.withUnsafeBytes { metaBlock.add(userKey: InternalKeyEncoding.userKey($0)) } }
     swap(&lastKey, &scratch)
 
     if smallestKey == nil { smallestKey = key }
@@ -125,6 +136,14 @@ public final class TableBuilder {
       entryCount: entryCount, dataBlockCount: dataBlockCount, smallestKey: smallestKey, largestKey: largestKey,
       smallestSequence: smallestSequence, largestSequence: largestSequence, rawKeyBytes: rawKeyBytes,
       rawValueBytes: rawValueBytes, deletionCount: deletionCount)
+    var metaSize: Int?
+    if let metaBlock {
+      let contents = metaBlock.finish()
+      var sealed = Bytes()
+      BlockTrailer.seal(contents, into: &sealed)
+      try write(sealed)
+      metaSize = contents.count
+    }
     var out = Bytes()
     let indexContents = indexBlock.finish()
     let indexHandle = BlockHandle(offset: offset, size: indexContents.count)
@@ -132,13 +151,15 @@ public final class TableBuilder {
     let propertiesContents = properties.encoded()
     let propertiesHandle = BlockHandle(offset: indexHandle.end, size: propertiesContents.count)
     BlockTrailer.seal(propertiesContents, into: &out)
-    out += Footer(properties: propertiesHandle, index: indexHandle).encoded()
+    let version = metaBlock == nil ? TableFormat.formatVersion : TableFormat.formatVersionWithMetaBlock
+    out += Footer(properties: propertiesHandle, index: indexHandle, formatVersion: version).encoded()
     try write(out)
 
     tracer(
       .sstable, "finish", name,
-      "\(plural(dataBlockCount, "data block")), index \(indexContents.count) B, "
-        + "properties \(propertiesContents.count) B, \(offset) B; \(plural(entryCount, "entry", "entries")), "
+      "\(Format.plural(dataBlockCount, "data block")), \(metaSize.map { "meta block \($0) B, " } ?? "")"
+        + "index \(indexContents.count) B, "
+        + "properties \(propertiesContents.count) B, \(offset) B; \(Format.plural(entryCount, "entry", "entries")), "
         + "keys \(smallestKey) ... \(largestKey)",
       why: "the index, the properties and the fixed-size footer go last: a reader starts at the footer and finds "
         + "everything else from it; the caller syncs the file before publishing it")
@@ -157,7 +178,7 @@ public final class TableBuilder {
     let entries = dataBlock.entryCount
     tracer(
       .sstable, "block", name,
-      "block \(dataBlockCount) @ \(handle.offset), \(contents.count) B, \(plural(entries, "entry", "entries")), "
+      "block \(dataBlockCount) @ \(handle.offset), \(contents.count) B, \(Format.plural(entries, "entry", "entries")), "
         + "last key \(InternalKeyEncoding.decodeUnchecked(dataBlock.lastAddedKey))",
       why: (isLast
         ? "the table is finishing, so its last block goes out whatever its size"
@@ -201,4 +222,16 @@ public struct TableOptions: Sendable, Equatable {
     self.blockSize = blockSize
     self.restartInterval = restartInterval
   }
+}
+
+/// A block a table carries beside its data: it sees every entry's user key
+/// as the table is built, and its contents are written between the last
+/// data block and the index (format version 2). This chapter writes none;
+/// chapter 5's bloom filter is one.
+public protocol TableMetaBlockBuilder: AnyObject {
+  /// The user key of the next entry, in table order (a key with several
+  /// versions comes once per version).
+  func add(userKey: UnsafeRawBufferPointer)
+  /// The block's contents, once every key is in.
+  func finish() -> Bytes
 }

@@ -53,7 +53,7 @@ public enum TableDump {
   public static func dump(_ file: any ReadableFile, name: String, blocks: Bool, entries: Bool) throws(TableError)
     -> Result
   {
-    var result = Result(lines: ["\(name): \(plural(file.size, "byte"))"], goodBlocks: 0, entries: 0, problems: 0)
+    var result = Result(lines: ["\(name): \(Format.plural(file.size, "byte"))"], goodBlocks: 0, entries: 0, problems: 0)
     func report(_ error: TableError) throws(TableError) {
       if case .io = error { throw error }
       result.problems += 1
@@ -79,8 +79,8 @@ public enum TableDump {
     }
     if let p = properties {
       result.lines.append(
-        "properties: \(plural(p.entryCount, "entry", "entries")) (\(plural(p.deletionCount, "deletion"))), "
-          + "\(plural(p.dataBlockCount, "data block")), sequences \(p.smallestSequence)...\(p.largestSequence), "
+        "properties: \(Format.plural(p.entryCount, "entry", "entries")) (\(Format.plural(p.deletionCount, "deletion"))), "
+          + "\(Format.plural(p.dataBlockCount, "data block")), sequences \(p.smallestSequence)..\(p.largestSequence), "
           + "raw keys \(p.rawKeyBytes) B, raw values \(p.rawValueBytes) B")
       result.lines.append("  smallest \(p.smallestKey)")
       result.lines.append("  largest  \(p.largestKey)")
@@ -94,10 +94,19 @@ public enum TableDump {
       try report(error)
       return finish(result)
     }
-    result.lines.append("index: \(plural(index.keys.count, "entry", "entries"))")
+    result.lines.append("index: \(Format.plural(index.keys.count, "entry", "entries"))")
     for (number, (key, handle)) in zip(index.keys, index.handles).enumerated() {
       result.lines.append(
         "  block \(number)  \(handle)  last key \(InternalKeyEncoding.decodeUnchecked(key))")
+    }
+
+    do throws(TableError) {
+      if let meta = try TableReader.readMetaBlock(file, name: name, footer: footer, index: index) {
+        result.lines.append(
+          "meta block: \(meta.handle), checksum ok (format 2; chapter 5 stores a table's bloom filter here)")
+      }
+    } catch {
+      try report(error)
     }
 
     var previousKey: Bytes?
@@ -116,7 +125,7 @@ public enum TableDump {
     if let properties, result.problems == 0, result.entries != properties.entryCount {
       result.problems += 1
       result.lines.append(
-        "  CORRUPT: \(name): the blocks hold \(plural(result.entries, "entry", "entries")) but the properties "
+        "  CORRUPT: \(name): the blocks hold \(Format.plural(result.entries, "entry", "entries")) but the properties "
           + "count \(properties.entryCount)")
     }
     return finish(result)
@@ -157,7 +166,7 @@ public enum TableDump {
         if entries {
           let key = InternalKeyEncoding.decodeUnchecked(iterator.key)
           printed.append(
-            "    \(key)" + (key.kind == .deletion ? "" : " = \(printable(iterator.value))"))
+            "    \(key)" + (key.kind == .deletion ? "" : " = \(Format.printable(iterator.value))"))
         }
         try iterator.next()
       }
@@ -170,12 +179,14 @@ public enum TableDump {
       throw corrupt(error)
     }
     if blocks || entries {
-      // The contents passed their check, so resealing them gives the stored checksum.
+      // The contents passed their check, so resealing them gives the stored
+      // checksum; dumps print the CRC32C itself, before masking, as the
+      // log's dump does.
       var sealed = Bytes()
-      let checksum = BlockTrailer.seal(contents, into: &sealed)
+      let checksum = CRC32C.unmask(BlockTrailer.seal(contents, into: &sealed))
       lines.append(
-        "data block \(number)  \(handle)  checksum \(BlockTrailer.hex(checksum)) ok  "
-          + "\(plural(count, "entry", "entries"))  \(plural(block.restartCount, "restart point"))")
+        "data block \(number)  \(handle)  crc32c \(BlockTrailer.hex(checksum)) ok  "
+          + "\(Format.plural(count, "entry", "entries"))  \(Format.plural(block.restartCount, "restart point"))")
     }
     lines += printed
     return count
@@ -184,8 +195,8 @@ public enum TableDump {
   private static func finish(_ result: Result) -> Result {
     var result = result
     var summary =
-      "\(plural(result.goodBlocks, "good data block")), \(plural(result.entries, "entry", "entries")) read"
-    if result.problems > 0 { summary += ", \(plural(result.problems, "problem"))" }
+      "\(Format.plural(result.goodBlocks, "good data block")), \(Format.plural(result.entries, "entry", "entries")) read"
+    if result.problems > 0 { summary += ", \(Format.plural(result.problems, "problem"))" }
     summary += result.isCorrupt ? ": CORRUPT" : ": ok"
     result.lines.append(summary)
     return result

@@ -41,7 +41,7 @@ public enum TableError: Error, Equatable, CustomStringConvertible {
     case .empty(let file):
       "\(file): a table needs at least one entry"
     case .corrupt(let file, let offset, let what):
-      "\(file): corrupt at byte \(offset): \(what)"
+      "\(file): corrupt from byte \(offset): \(what)"
     case .io(let file, let error):
       "\(file): \(error)"
     }

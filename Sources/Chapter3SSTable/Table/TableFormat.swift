@@ -21,7 +21,8 @@ import Chapter2Memtable
 ///    +0            properties handle    varint offset, varint size
 ///                  index handle         varint offset, varint size
 ///                  zero padding         up to 40 bytes in all
-///    +40           format version       fixed32, 1
+///    +40           format version       fixed32, 1 (2: a meta block follows
+///                                         the data blocks, see below)
 ///    +44           magic                fixed64 0x5453534843414542: "BEACHSST" in the file
 ///    +52           checksum             fixed32, masked CRC32C of footer bytes +0 ..< +52
 /// ```
@@ -120,8 +121,21 @@ public enum TableFormat {
   /// `BEACHSST` once written little-endian, so a hexdump shows the word.
   public static let magic: UInt64 = 0x5453_5348_4341_4542
 
-  /// The format this code writes, and the only one it reads.
+  /// The format this chapter writes: data blocks, index, properties,
+  /// footer.
   public static let formatVersion: UInt32 = 1
+
+  /// The same layout with one more block between the last data block and
+  /// the index: a *meta block*, which a later chapter fills (chapter 5: a
+  /// bloom filter, whose layout its `FilterBlock` documents). The block
+  /// needs no handle of its own: the parts tile the file, so it is exactly
+  /// the bytes from the end of the last data block to the start of the
+  /// index. A table without a meta block is written as version 1, so
+  /// readers of this chapter still read it.
+  public static let formatVersionWithMetaBlock: UInt32 = 2
+
+  /// The versions a reader accepts.
+  public static let knownVersions: ClosedRange<UInt32> = 1...2
 
 }
 
@@ -231,7 +245,7 @@ public struct Footer: Hashable, Sendable {
     guard magic == TableFormat.magic else {
       throw DecodingError(
         offset: handlesSize + 4,
-        "bad magic \(printable(Array(bytes[(handlesSize + 4)..<(handlesSize + 12)]))) (expected BEACHSST): "
+        "bad magic \(Format.printable(Array(bytes[(handlesSize + 4)..<(handlesSize + 12)]))) (expected BEACHSST): "
           + "not a table, or its end is damaged")
     }
     let computed = CRC32C.mask(CRC32C.checksum(bytes, 0..<(size - 4)))
@@ -241,9 +255,11 @@ public struct Footer: Hashable, Sendable {
         "footer checksum mismatch: stored \(BlockTrailer.hex(storedChecksum)), computed \(BlockTrailer.hex(computed))"
       )
     }
-    guard version == TableFormat.formatVersion else {
+    guard TableFormat.knownVersions.contains(version) else {
       throw DecodingError(
-        offset: handlesSize, "format version \(version) is not one this reader knows (\(TableFormat.formatVersion))")
+        offset: handlesSize,
+        "format version \(version) is not one this reader knows (\(TableFormat.knownVersions.lowerBound)..."
+          + "\(TableFormat.knownVersions.upperBound))")
     }
     var handles = ByteReader(Array(bytes[..<handlesSize]))
     let properties = try BlockHandle.decode(&handles, fileSize: fileSize)

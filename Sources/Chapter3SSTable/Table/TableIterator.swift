@@ -24,6 +24,9 @@ public struct TableIterator: InternalIterator, Sendable {
   /// The current data block's number; `table.dataBlockCount` when invalid.
   public private(set) var blockNumber: Int
   private var block: BlockIterator?
+  /// Keeps the current block in the cache while the iterator is in it
+  /// (chapter 5); nil when blocks come straight from the file.
+  private var pin: (any AnyObject & Sendable)?
   private var current: InternalKey?
 
   init(table: TableReader) {
@@ -77,8 +80,12 @@ public struct TableIterator: InternalIterator, Sendable {
   /// REQUIRES: `isValid`.
   public mutating func next() throws(TableError) {
     precondition(isValid, "TableIterator.next() on an invalid iterator")
+    let previous = current
     try step { (iterator) throws(BlockCorruption) in try iterator.next() }
-    if block?.isValid == true { return try settle() }
+    if block?.isValid == true {
+      try settle()
+      return try checkOrder(from: previous, forward: true)
+    }
     // Off the end of this block: it must have ended with its index key.
     try checkBlockEndsAtIndexKey(lastKey: current)
     let following = blockNumber + 1
@@ -87,14 +94,19 @@ public struct TableIterator: InternalIterator, Sendable {
       return
     }
     try enter(following) { (iterator) throws(BlockCorruption) in try iterator.seekToFirst() }
+    try checkOrder(from: previous, forward: true)
   }
 
   /// Moves to the previous entry, reading the previous block when this one
   /// is exhausted. REQUIRES: `isValid`.
   public mutating func prev() throws(TableError) {
     precondition(isValid, "TableIterator.prev() on an invalid iterator")
+    let previous = current
     try step { (iterator) throws(BlockCorruption) in try iterator.prev() }
-    if block?.isValid == true { return try settle() }
+    if block?.isValid == true {
+      try settle()
+      return try checkOrder(from: previous, forward: false)
+    }
     let preceding = blockNumber - 1
     guard preceding >= 0 else {
       invalidate()
@@ -102,6 +114,7 @@ public struct TableIterator: InternalIterator, Sendable {
     }
     try enter(preceding) { (iterator) throws(BlockCorruption) in try iterator.seekToLast() }
     try checkBlockEndsAtIndexKey()
+    try checkOrder(from: previous, forward: false)
   }
 
   /// Reads block `number`, positions in it with `position`, and settles.
@@ -111,7 +124,9 @@ public struct TableIterator: InternalIterator, Sendable {
     _ number: Int, _ position: (inout BlockIterator) throws(BlockCorruption) -> Void
   ) throws(TableError) {
     do throws(TableError) {
-      let data = try table.readDataBlock(number)
+      let held = try table.dataBlock(number)
+      let data = held.block
+      pin = held.pin
       table.tracer(
         .sstable, "read", table.name,
         "block \(number) @ \(table.blockHandles[number].offset), \(table.blockHandles[number].size) B (iterator)",
@@ -164,6 +179,22 @@ public struct TableIterator: InternalIterator, Sendable {
   /// Checks that the current block's last key (the current key, or
   /// `lastKey` once the block iterator has run off its end) is the key the
   /// index holds for the block.
+  /// Checks that the entry just reached sorts strictly after `previous`
+  /// (before it, moving backward). A block's checksum proves its bytes are
+  /// the ones written, not that they were written in order, so a table
+  /// whose keys go backward is damage, met the moment it is read.
+  private mutating func checkOrder(from previous: InternalKey?, forward: Bool) throws(TableError) {
+    guard let previous, let current, let block else { return }
+    guard forward ? previous < current : current < previous else {
+      let number = blockNumber
+      let offset = block.entryOffset
+      invalidate()
+      throw table.corruption(
+        inBlock: number,
+        BlockCorruption(offset: offset, "entry \(current) does not sort \(forward ? "after" : "before") \(previous)"))
+    }
+  }
+
   private mutating func checkBlockEndsAtIndexKey(lastKey: InternalKey? = nil) throws(TableError) {
     guard let last = lastKey ?? current else { return }
     guard InternalKeyEncoding.encode(last) == table.indexKeys[blockNumber] else {

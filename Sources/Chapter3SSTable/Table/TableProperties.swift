@@ -125,7 +125,7 @@ public struct TableProperties: Hashable, Sendable, CustomStringConvertible {
       let at = reader.offset
       let rawTag = try reader.readVarint()
       guard let tag = Tag(rawValue: rawTag) else {
-        throw DecodingError(offset: at, "unknown property tag \(rawTag) (this reader knows 1...\(Tag.allCases.count))")
+        throw DecodingError(offset: at, "unknown property tag \(rawTag) (this reader knows 1..\(Tag.allCases.count))")
       }
       guard numbers[tag] == nil && keys[tag] == nil else {
         throw DecodingError(offset: at, "property \(tag) appears twice")
@@ -184,8 +184,8 @@ public struct TableProperties: Hashable, Sendable, CustomStringConvertible {
 
   /// `2 entries (1 deletion), 1 data block, seq 1...2, keys apple #1 PUT ... apricot #2 DEL`.
   public var description: String {
-    "\(plural(entryCount, "entry", "entries")) (\(plural(deletionCount, "deletion"))), "
-      + "\(plural(dataBlockCount, "data block")), seq \(smallestSequence)...\(largestSequence), "
+    "\(Format.plural(entryCount, "entry", "entries")) (\(Format.plural(deletionCount, "deletion"))), "
+      + "\(Format.plural(dataBlockCount, "data block")), seq \(smallestSequence)..\(largestSequence), "
       + "keys \(smallestKey) ... \(largestKey), raw keys \(rawKeyBytes) B, raw values \(rawValueBytes) B"
   }
 }

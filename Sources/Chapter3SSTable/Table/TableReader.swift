@@ -42,13 +42,21 @@ public final class TableReader: Sendable {
   let indexKeys: [Bytes]
   /// Index: data block `i`'s handle.
   let blockHandles: [BlockHandle]
+  /// The meta block of a format 2 table (chapter 5: its filter), verified;
+  /// nil in format 1.
+  public let metaBlock: Bytes?
+  /// Where the meta block is; nil in format 1.
+  public let metaBlockHandle: BlockHandle?
   let file: any ReadableFile
   let tracer: Tracer
+  /// Where data blocks come from: nil reads the file every time (this
+  /// chapter); chapter 5 supplies a cache.
+  let blocks: (any TableBlockSource)?
   private let blocksReadCounter = Atomic<Int>(0)
 
   private init(
     name: String, file: any ReadableFile, footer: Footer, properties: TableProperties, index: TableIndex,
-    tracer: Tracer
+    meta: (handle: BlockHandle, contents: Bytes)?, tracer: Tracer, blocks: (any TableBlockSource)?
   ) {
     self.name = name
     self.file = file
@@ -57,7 +65,10 @@ public final class TableReader: Sendable {
     self.properties = properties
     self.indexKeys = index.keys
     self.blockHandles = index.handles
+    self.metaBlockHandle = meta?.handle
+    self.metaBlock = meta?.contents
     self.tracer = tracer
+    self.blocks = blocks
   }
 
   deinit { try? file.close() }
@@ -70,10 +81,13 @@ public final class TableReader: Sendable {
   ///   - name: its name in errors and traces, e.g. `000005.sst`.
   ///   - fileSystem: where the file is.
   ///   - tracer: receives `sstable` events for open and each block read.
+  ///   - blocks: where data blocks come from; nil (this chapter) reads the
+  ///     file for each. Chapter 5 passes its block cache.
   /// - Throws: `TableError.io` if the file cannot be read,
   ///   `TableError.corrupt` naming the part that failed its checks.
   public static func open(
-    path: String, name: String, fileSystem: any FileSystem, tracer: Tracer = .disabled
+    path: String, name: String, fileSystem: any FileSystem, tracer: Tracer = .disabled,
+    blocks: (any TableBlockSource)? = nil
   ) throws(TableError) -> TableReader {
     let file: any ReadableFile
     do throws(FileSystemError) {
@@ -86,15 +100,17 @@ public final class TableReader: Sendable {
       let properties = try readProperties(file, name: name, footer: footer)
       let index = try readIndex(file, name: name, footer: footer)
       try check(index, against: properties, footer: footer, name: name)
+      let meta = try readMetaBlock(file, name: name, footer: footer, index: index)
       tracer(
         .sstable, "open", name,
-        "\(file.size) B, \(plural(index.keys.count, "data block")), "
-          + "\(plural(properties.entryCount, "entry", "entries")), keys \(properties.smallestKey) ... "
+        "\(file.size) B, \(Format.plural(index.keys.count, "data block")), "
+          + "\(Format.plural(properties.entryCount, "entry", "entries")), keys \(properties.smallestKey) ... "
           + "\(properties.largestKey)",
         why: "the footer locates the index and properties; the index stays in memory so that a lookup reads "
           + "one data block")
       return TableReader(
-        name: name, file: file, footer: footer, properties: properties, index: index, tracer: tracer)
+        name: name, file: file, footer: footer, properties: properties, index: index, meta: meta, tracer: tracer,
+        blocks: blocks)
     } catch {
       try? file.close()
       throw error
@@ -134,12 +150,12 @@ public final class TableReader: Sendable {
     guard blockNumber < blockHandles.count else {
       tracer(
         .sstable, "read", name,
-        "no block for \(printable(key)) @\(snapshot): past the last key \(properties.largestKey)",
+        "no block for \(Format.printable(key)) @\(snapshot): past the last key \(properties.largestKey)",
         why: "the index's last key is before the lookup key, so no block of this table can hold it")
       return (.notFound, 0)
     }
-    let block = try readDataBlock(blockNumber)
-    var iterator = block.makeIterator(.internalKey)
+    let held = try dataBlock(blockNumber)
+    var iterator = held.block.makeIterator(.internalKey)
     do throws(BlockCorruption) {
       try iterator.seek(target)
     } catch {
@@ -166,10 +182,10 @@ public final class TableReader: Sendable {
     tracer(
       .sstable, "read", name,
       "block \(blockNumber) @ \(blockHandles[blockNumber].offset), \(blockHandles[blockNumber].size) B "
-        + "for \(printable(key)) @\(snapshot): \(describe(result))",
-      why: "block \(blockNumber) is the first whose last key is at or after (\(printable(key)), \(sequence)); "
+        + "for \(Format.printable(key)) @\(snapshot): \(describe(result))",
+      why: "block \(blockNumber) is the first whose last key is at or after (\(Format.printable(key)), \(sequence)); "
         + "only it can hold the newest version visible at the snapshot")
-    return (result, 1)
+    return (result, held.wasRead ? 1 : 0)
   }
   // end snippet
 
@@ -192,17 +208,33 @@ public final class TableReader: Sendable {
     return low
   }
 
-  /// Reads, verifies and decodes data block `number`, and counts the read.
-  func readDataBlock(_ number: Int) throws(TableError) -> Block {
+  /// Data block `number`, from the block source if there is one, else
+  /// read from the file.
+  func dataBlock(_ number: Int) throws(TableError) -> HeldBlock {
+    if let blocks { return try blocks.dataBlock(number, of: self) }
+    return HeldBlock(block: try loadDataBlock(number), pin: nil, wasRead: true)
+  }
+
+  /// Reads, verifies and decodes data block `number` from the file, and
+  /// counts the read. A block source calls this on a miss.
+  ///
+  /// - Parameter checksum: the CRC32C used to verify the block.
+  public func loadDataBlock(
+    _ number: Int, checksum: BlockTrailer.Checksum = CRC32C.checksum
+  ) throws(TableError) -> Block {
     let handle = blockHandles[number]
     blocksReadCounter.add(1, ordering: .relaxed)
-    let contents = try Self.readBlock(file, name: name, handle: handle, what: "data block \(number)")
+    let contents = try Self.readBlock(
+      file, name: name, handle: handle, what: "data block \(number)", checksum: checksum)
     do throws(BlockCorruption) {
       return try Block(contents)
     } catch {
       throw corruption(inBlock: number, error)
     }
   }
+
+  /// Where data block `number` is.
+  public func handle(ofBlock number: Int) -> BlockHandle { blockHandles[number] }
 
   /// A `TableError` for damage found inside data block `number`.
   func corruption(inBlock number: Int, _ error: BlockCorruption) -> TableError {
@@ -215,7 +247,7 @@ public final class TableReader: Sendable {
 
   private func describe(_ result: LookupResult) -> String {
     switch result {
-    case .found(let value): "found \(printable(value))"
+    case .found(let value): "found \(Format.printable(value))"
     case .deleted(let sequence): "deleted at #\(sequence)"
     case .notFound: "not in this table"
     }
@@ -226,6 +258,34 @@ public final class TableReader: Sendable {
 struct TableIndex {
   var keys: [Bytes] = []
   var handles: [BlockHandle] = []
+  /// Where the data blocks end: the index, or in format 2 the meta block,
+  /// starts here.
+  var dataEnd = 0
+}
+
+/// A data block as a read holds it: the block, and whatever keeps it from
+/// being evicted meanwhile (chapter 5's cache handle; nothing when it was
+/// read straight from the file).
+public struct HeldBlock: Sendable {
+  public var block: Block
+  /// Released when the holder is done with the block.
+  public var pin: (any AnyObject & Sendable)?
+  /// Whether getting it read the file (a cache miss, or no cache).
+  public var wasRead: Bool
+
+  public init(block: Block, pin: (any AnyObject & Sendable)?, wasRead: Bool) {
+    self.block = block
+    self.pin = pin
+    self.wasRead = wasRead
+  }
+}
+
+/// Where a table's data blocks come from, if not straight from its file:
+/// chapter 5's block cache. On a miss the source calls
+/// `table.loadDataBlock(number)`.
+public protocol TableBlockSource: Sendable {
+  /// Data block `number` of `table`.
+  func dataBlock(_ number: Int, of table: TableReader) throws(TableError) -> HeldBlock
 }
 
 extension TableReader {
@@ -311,10 +371,15 @@ extension TableReader {
         index.handles.append(blockHandle)
         try iterator.next()
       }
-      guard nextOffset == handle.offset else {
+      // Format 2 has a meta block between the data and the index (at least
+      // its trailer); format 1 has nothing there.
+      let hasMeta = footer.formatVersion == TableFormat.formatVersionWithMetaBlock
+      guard hasMeta ? nextOffset + BlockTrailer.size <= handle.offset : nextOffset == handle.offset else {
         throw BlockCorruption(
-          offset: contents.count, "data blocks end at \(nextOffset), not where the index block starts")
+          offset: contents.count,
+          "data blocks end at \(nextOffset), not where the \(hasMeta ? "meta" : "index") block starts")
       }
+      index.dataEnd = nextOffset
     } catch {
       throw corrupt(error.offset, error.description)
     }
@@ -328,8 +393,8 @@ extension TableReader {
     guard index.keys.count == properties.dataBlockCount else {
       throw .corrupt(
         file: name, offset: footer.index.offset,
-        what: "index has \(plural(index.keys.count, "entry", "entries")) but the properties count "
-          + "\(plural(properties.dataBlockCount, "data block"))")
+        what: "index has \(Format.plural(index.keys.count, "entry", "entries")) but the properties count "
+          + "\(Format.plural(properties.dataBlockCount, "data block"))")
     }
     guard index.keys.last == InternalKeyEncoding.encode(properties.largestKey) else {
       throw .corrupt(
@@ -338,16 +403,31 @@ extension TableReader {
     }
   }
 
+  /// Reads a format 2 table's meta block: exactly the bytes between the
+  /// data blocks and the index, with its trailer.
+  static func readMetaBlock(
+    _ file: any ReadableFile, name: String, footer: Footer, index: TableIndex
+  ) throws(TableError) -> (handle: BlockHandle, contents: Bytes)? {
+    guard footer.formatVersion == TableFormat.formatVersionWithMetaBlock else { return nil }
+    let handle = BlockHandle(offset: index.dataEnd, size: footer.index.offset - index.dataEnd - BlockTrailer.size)
+    return (handle, try readBlock(file, name: name, handle: handle, what: "meta block"))
+  }
+
   /// Reads the block `handle` names with its trailer, and returns its
   /// verified contents.
   static func readBlock(
-    _ file: any ReadableFile, name: String, handle: BlockHandle, what: String
+    _ file: any ReadableFile, name: String, handle: BlockHandle, what: String,
+    checksum: BlockTrailer.Checksum = CRC32C.checksum
   ) throws(TableError) -> Bytes {
     let raw = try read(file, name: name, at: handle.offset, count: handle.size + BlockTrailer.size)
     do throws(BlockTrailer.Problem) {
-      return try BlockTrailer.verify(raw, size: handle.size)
+      return try BlockTrailer.verify(raw, size: handle.size, checksum: checksum)
     } catch {
-      throw .corrupt(file: name, offset: handle.offset, what: "\(what) @ \(handle.offset) (\(handle.size) B): \(error)")
+      // A checksum covers the whole block: the damage is somewhere in it.
+      let end = handle.offset + handle.size + BlockTrailer.size
+      throw .corrupt(
+        file: name, offset: handle.offset,
+        what: "\(what) (bytes \(handle.offset)..<\(end): \(handle.size) B and its trailer): \(error)")
     }
   }
 

@@ -20,7 +20,13 @@ public enum ManifestDump {
   /// is a manifest file, that one.
   public static func run(path: String, fileSystem: any FileSystem, verbose: Bool = true) throws -> Result {
     let name = splitPath(path).name
-    if ManifestFileNames.manifestNumber(name) != nil {
+    guard fileSystem.fileExists(path) else { throw ManifestError.notAManifest(path, "no such file or directory") }
+    let isDirectory = (try? fileSystem.listDirectory(path)) != nil
+    if !isDirectory {
+      guard ManifestFileNames.manifestNumber(name) != nil else {
+        throw ManifestError.notAManifest(
+          path, "a file not named MANIFEST-NNNNNN (give a manifest, or the database directory)")
+      }
       return dump(try fileSystem.readFile(path), name: name, verbose: verbose)
     }
     guard let current = try Current.read(in: path, fileSystem: fileSystem) else {
@@ -30,10 +36,9 @@ public enum ManifestDump {
       try fileSystem.readFile(joinPath(path, current)), name: current, note: " (named by CURRENT)", verbose: verbose)
   }
 
-  // snippet: manifest-dump
   /// Dumps manifest bytes.
   public static func dump(_ bytes: Bytes, name: String, note: String = "", verbose: Bool = true) -> Result {
-    var result = Result(lines: ["\(name)\(note): \(plural(bytes.count, "byte"))"], edits: 0, isCorrupt: false)
+    var result = Result(lines: ["\(name)\(note): \(Format.plural(bytes.count, "byte"))"], edits: 0, isCorrupt: false)
     var reader = LogReader(bytes: bytes)
     var builder = VersionBuilder()
     var counters: (log: UInt64?, next: UInt64?, sequence: SequenceNumber?) = (nil, nil, nil)
@@ -73,13 +78,16 @@ public enum ManifestDump {
         break reading
       }
     }
+    if result.edits == 0 && !result.isCorrupt {
+      result.lines.append("CORRUPT: no edit at all; every manifest starts with a snapshot of its version")
+      result.isCorrupt = true
+    }
     result.lines.append(
-      "\(plural(result.edits, "edit")); version: \(describe(builder.levels)); log number "
+      "\(Format.plural(result.edits, "edit")); version: \(describe(builder.levels)); log number "
         + "\(counters.log.map(String.init) ?? "?"), next file \(counters.next.map(String.init) ?? "?"), "
         + "last seq \(counters.sequence.map(String.init) ?? "?")")
     return result
   }
-  // end snippet
 
   /// `L0: 000007.sst 000005.sst, L1: 000004.sst`, or `no tables`.
   static func describe(_ levels: [[TableMetadata]]) -> String {

@@ -21,12 +21,13 @@ public enum ManifestFileNames {
     return "MANIFEST-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
   }
 
-  /// The number in a manifest's name, or `nil`.
+  /// The number in a manifest's name, or `nil` if `name` is not exactly a
+  /// name the engine gives a manifest (`MANIFEST-99` is not).
   public static func manifestNumber(_ name: String) -> UInt64? {
-    guard name.hasPrefix("MANIFEST-") else { return nil }
-    let digits = name.dropFirst("MANIFEST-".count)
-    guard !digits.isEmpty, digits.count <= 20, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-    return UInt64(digits)
+    guard name.hasPrefix("MANIFEST-"), let number = UInt64(name.dropFirst("MANIFEST-".count)),
+      manifest(number) == name
+    else { return nil }
+    return number
   }
 }
 
@@ -41,6 +42,14 @@ public enum ManifestError: Error, Equatable, CustomStringConvertible {
   case missingManifest(String)
   /// A directory to dump has no `CURRENT`.
   case noDatabase(String)
+  /// The log the manifest starts recovery at is not there (others after it
+  /// may be).
+  case missingLog(log: String, later: [UInt64])
+  /// A table no edit names holds writes newer than anything recovery
+  /// found: the only copy of them, so the manifest must have lost edits.
+  case orphanHoldsData(table: String, newest: SequenceNumber, reached: SequenceNumber)
+  /// A path to dump is neither a manifest nor a database directory.
+  case notAManifest(String, String)
   /// The manifest names a table that is not there (or cannot be opened).
   case missingTable(table: String, manifest: String, reason: String)
   /// The edits, replayed in order, do not make sense (a table added twice,
@@ -50,12 +59,20 @@ public enum ManifestError: Error, Equatable, CustomStringConvertible {
   public var description: String {
     switch self {
     case .noCurrent(let tables, let logs):
-      "no CURRENT file, but the directory holds \(plural(tables, "table")) and \(plural(logs, "log")): "
+      "no CURRENT file, but the directory holds \(Format.plural(tables, "table")) and \(Format.plural(logs, "log")): "
         + "without CURRENT nothing says which tables are live, so the database is not opened"
     case .badCurrent(let contents):
       "CURRENT does not name a manifest: \(contents.debugDescription)"
     case .missingManifest(let name): "CURRENT names \(name), which does not exist"
     case .noDatabase(let directory): "\(directory) has no CURRENT file: not a chapter 4 database"
+    case .notAManifest(let path, let what): "\(path) is not a manifest: \(what)"
+    case .missingLog(let log, let later):
+      "the manifest starts recovery at \(log), which is missing"
+        + (later.isEmpty ? "" : " (later logs are there)")
+        + ": it held acknowledged writes not yet in a table; refusing to open rather than lose them"
+    case .orphanHoldsData(let table, let newest, let reached):
+      "\(table) holds writes up to seq \(newest), but the manifest and the logs reach only seq \(reached): "
+        + "the manifest has lost an edit (was it truncated?); refusing to open, and \(table) is kept"
     case .missingTable(let table, let manifest, let reason):
       "\(manifest) names \(table), which cannot be opened (\(reason)); refusing to open with a table lost"
     case .inconsistent(let manifest, let reason): "\(manifest) is inconsistent: \(reason)"
@@ -63,7 +80,6 @@ public enum ManifestError: Error, Equatable, CustomStringConvertible {
   }
 }
 
-// snippet: manifest-writer
 /// The live manifest: a file in chapter 1's log record format, one record
 /// per version edit, each synced before the edit counts.
 ///
@@ -94,6 +110,7 @@ public final class ManifestWriter {
   /// Edits in the manifest, the snapshot included.
   public var edits: Int { log.status.records }
 
+  // snippet: manifest-writer
   /// Appends `edit` and syncs: when this returns, the edit survives a crash.
   public func append(_ edit: VersionEdit) throws {
     let offset = try log.append([edit.encoded()])[0]
@@ -102,6 +119,7 @@ public final class ManifestWriter {
       .manifest, "append", "\(name) @ \(offset)", edit.summary,
       why: "the edit counts only once it is durable: recovery rebuilds the file set from these records")
   }
+  // end snippet
 
   /// Creates manifest `number` holding `snapshot`, synced, its name durable.
   public static func create(
@@ -134,7 +152,6 @@ public final class ManifestWriter {
 
   public func close() throws { try log.close() }
 }
-// end snippet
 
 /// `CURRENT`: the one file whose contents say which manifest is live.
 public enum Current {

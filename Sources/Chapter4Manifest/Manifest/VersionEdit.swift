@@ -28,15 +28,17 @@ public struct TableMetadata: Hashable, Sendable, CustomStringConvertible {
   public var name: String { TableFileNames.table(number) }
 
   /// `a..k`: the user keys the table spans.
-  public var keyRange: String { "\(printable(smallest.userKey))..\(printable(largest.userKey))" }
+  public var keyRange: String { "\(Format.printable(smallest.userKey))..\(Format.printable(largest.userKey))" }
 
   /// Whether `userKey` falls between the table's first and last user keys.
   public func mayContain(_ userKey: Bytes) -> Bool {
     compareBytes(userKey, smallest.userKey) >= 0 && compareBytes(userKey, largest.userKey) <= 0
   }
 
+  /// The numbers are printed as they are: a damaged manifest may hold any
+  /// 64-bit value, so none is converted to `Int`.
   public var description: String {
-    "\(name) \(keyRange) \(plural(Int(entryCount), "entry", "entries")) \(fileSize) B"
+    "\(name) \(keyRange) \(entryCount) \(entryCount == 1 ? "entry" : "entries") \(fileSize) B"
   }
 }
 
@@ -89,7 +91,6 @@ public struct VersionEdit: Hashable, Sendable, CustomStringConvertible {
   /// Levels the manifest can name; chapter 6 uses them all.
   public static let levelCount = 7
 
-  // snippet: version-edit-encode
   /// The edit's bytes: the payload of one manifest record.
   public func encoded() -> Bytes {
     var out = Bytes()
@@ -122,6 +123,7 @@ public struct VersionEdit: Hashable, Sendable, CustomStringConvertible {
     return out
   }
 
+  // snippet: version-edit-decode
   /// Decodes an edit, checking every field: a damaged or hostile record is
   /// a `DecodingError` naming the byte, never a crash.
   public static func decode(_ bytes: Bytes) throws(DecodingError) -> VersionEdit {
@@ -142,6 +144,11 @@ public struct VersionEdit: Hashable, Sendable, CustomStringConvertible {
         let number = try reader.readVarint()
         let size = try reader.readVarint()
         let entries = try reader.readVarint()
+        // Every entry takes at least a byte: more entries than bytes, or a
+        // size no file can have, is damage (and would trap arithmetic later).
+        guard size <= UInt64(Int.max), entries <= size else {
+          throw DecodingError(offset: at, "table \(number) claims \(entries) entries in \(size) bytes")
+        }
         let smallest = try readKey(&reader)
         let largest = try readKey(&reader)
         guard smallest <= largest else {
@@ -198,8 +205,8 @@ public struct VersionEdit: Hashable, Sendable, CustomStringConvertible {
   public var summary: String {
     guard added.count + deleted.count > 3 else { return description }
     var parts: [String] = []
-    if !added.isEmpty { parts.append("add \(plural(added.count, "table"))") }
-    if !deleted.isEmpty { parts.append("delete \(plural(deleted.count, "table"))") }
+    if !added.isEmpty { parts.append("add \(Format.plural(added.count, "table"))") }
+    if !deleted.isEmpty { parts.append("delete \(Format.plural(deleted.count, "table"))") }
     return (parts + lines.filter { !$0.hasPrefix("add ") && !$0.hasPrefix("delete ") }).joined(separator: "; ")
   }
 

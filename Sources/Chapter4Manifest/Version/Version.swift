@@ -2,22 +2,26 @@ import Chapter1WAL
 import Chapter2Memtable
 import Chapter3SSTable
 
-/// A table of a version: what the manifest says about it, and the open
-/// reader. Shared by every version that names the table.
+/// A table of a version: what the manifest says about it, and where its
+/// reader comes from. Shared by every version that names the table.
 public final class TableFile: Sendable {
   public let metadata: TableMetadata
-  public let reader: TableReader
+  /// Opens (or finds open) the table's reader.
+  public let access: any TableAccess
 
-  public init(metadata: TableMetadata, reader: TableReader) {
+  public init(metadata: TableMetadata, access: any TableAccess) {
     self.metadata = metadata
-    self.reader = reader
+    self.access = access
   }
+
+  /// The table's open reader (chapter 4 keeps it open; chapter 5's table
+  /// cache may have to reopen it).
+  public func reader() throws -> TableReader { try access.reader(for: metadata) }
 
   public var number: UInt64 { metadata.number }
   public var name: String { metadata.name }
 }
 
-// snippet: version
 /// The set of live tables at one moment, level by level. Immutable: a
 /// change (a flush, a merge) makes a new version from the old one and an
 /// edit, and whoever still holds the old one keeps reading it unchanged.
@@ -54,6 +58,7 @@ public final class Version: @unchecked Sendable {
   /// Every table of the version, level 0 first.
   public var tables: [TableFile] { levels.flatMap { $0 } }
 
+  // snippet: version-candidates
   /// The tables a read of `key` must consult, in the order to consult them:
   /// each level 0 table whose range covers the key, newest first, then at
   /// most one table per deeper level.
@@ -71,8 +76,8 @@ public final class Version: @unchecked Sendable {
     }
     return result
   }
+  // end snippet
 }
-// end snippet
 
 /// Applies edits to a version's table list: the one place where the rules
 /// for a valid edit live (a table is added once, and only a table that is
@@ -110,4 +115,28 @@ struct VersionBuilder {
 
   /// Every table number.
   var numbers: [UInt64] { levels.flatMap { $0.map(\.number) } }
+}
+
+extension TableFile {
+  /// An iterator over the table; if its reader cannot be opened, one that
+  /// throws that error at its first move (a scan's tables are taken under a
+  /// lock, where nothing may throw).
+  static func makeIterator(_ table: TableFile) -> any InternalIterator {
+    do {
+      return try table.reader().makeIterator()
+    } catch {
+      return FailedIterator(error: error)
+    }
+  }
+}
+
+/// An iterator with nothing in it but an error, thrown at every move.
+struct FailedIterator: InternalIterator {
+  let error: any Error
+  var isValid: Bool { false }
+  var key: InternalKey { preconditionFailure("FailedIterator.key") }
+  var value: Bytes { preconditionFailure("FailedIterator.value") }
+  mutating func seekToFirst() throws { throw error }
+  mutating func seek(_ target: InternalKey) throws { throw error }
+  mutating func next() throws { throw error }
 }

@@ -21,6 +21,8 @@ public final class VersionSet: @unchecked Sendable {
 
   public let directory: String
   public let options: Options
+  /// How the tables are opened, consulted and written.
+  public let access: any TableAccess
   private let fileSystem: any FileSystem
   private let tracer: Tracer
 
@@ -46,10 +48,11 @@ public final class VersionSet: @unchecked Sendable {
   private var isClosed = false
 
   private init(
-    directory: String, fileSystem: any FileSystem, options: Options, tracer: Tracer, version: Version,
-    manifest: ManifestWriter, nextNumber: UInt64, logNumber: UInt64, lastSequence: SequenceNumber
+    directory: String, fileSystem: any FileSystem, options: Options, tracer: Tracer, access: any TableAccess,
+    version: Version, manifest: ManifestWriter, nextNumber: UInt64, logNumber: UInt64, lastSequence: SequenceNumber
   ) {
     self.directory = directory
+    self.access = access
     self.fileSystem = fileSystem
     self.options = options
     self.tracer = tracer
@@ -77,7 +80,7 @@ public final class VersionSet: @unchecked Sendable {
   /// Starts the manifest of a new, empty database: `MANIFEST-000001`, then
   /// `CURRENT`. No log is needed yet; the first one will be number 2.
   public static func create(
-    directory: String, fileSystem: any FileSystem, options: Options, tracer: Tracer
+    directory: String, fileSystem: any FileSystem, options: Options, tracer: Tracer, access: any TableAccess
   ) throws -> Recovered {
     var snapshot = VersionEdit()
     snapshot.logNumber = 0
@@ -88,8 +91,8 @@ public final class VersionSet: @unchecked Sendable {
     try Current.point(to: manifest.name, in: directory, fileSystem: fileSystem, tracer: tracer)
     let version = Version(id: 1, levels: Array(repeating: [], count: VersionEdit.levelCount))
     let set = VersionSet(
-      directory: directory, fileSystem: fileSystem, options: options, tracer: tracer, version: version,
-      manifest: manifest, nextNumber: 2, logNumber: 0, lastSequence: 0)
+      directory: directory, fileSystem: fileSystem, options: options, tracer: tracer, access: access,
+      version: version, manifest: manifest, nextNumber: 2, logNumber: 0, lastSequence: 0)
     return Recovered(versionSet: set, logNumber: 0, lastSequence: 0)
   }
   // end snippet
@@ -99,16 +102,41 @@ public final class VersionSet: @unchecked Sendable {
   /// edit replayed in order, then every table it names opened (a missing
   /// or damaged table refuses the open: that would be data lost).
   public static func recover(
-    manifest name: String, directory: String, fileSystem: any FileSystem, options: Options, tracer: Tracer
+    manifest name: String, directory: String, fileSystem: any FileSystem, options: Options, tracer: Tracer,
+    access: any TableAccess
   ) throws -> Recovered {
     guard fileSystem.fileExists(joinPath(directory, name)), let number = ManifestFileNames.manifestNumber(name)
     else { throw ManifestError.missingManifest(name) }
     let contents = try ManifestReader.read(name, in: directory, fileSystem: fileSystem, tracer: tracer)
+    let (builder, logNumber, nextNumber, lastSequence) = try replay(contents.edits, manifest: name)
+    tracer(
+      .manifest, "replay", name,
+      "\(Format.plural(contents.edits.count, "edit")): \(Format.plural(builder.numbers.count, "table")), log number \(logNumber), "
+        + "next file \(nextNumber), last seq \(lastSequence)",
+      why: "the manifest, not the directory listing, says which tables are live")
+    let levels = try openTables(builder.levels, manifest: name, access: access)
+    let snapshotSize = contents.offsets.count > 1 ? contents.offsets[1] : contents.end
+    let manifest = try ManifestWriter.resume(
+      number: number, edits: contents.edits.count, snapshotSize: snapshotSize, in: directory,
+      fileSystem: fileSystem, tracer: tracer)
+    let set = VersionSet(
+      directory: directory, fileSystem: fileSystem, options: options, tracer: tracer, access: access,
+      version: Version(id: 1, levels: levels), manifest: manifest, nextNumber: max(nextNumber, number + 1),
+      logNumber: logNumber, lastSequence: lastSequence)
+    return Recovered(versionSet: set, logNumber: logNumber, lastSequence: lastSequence)
+  }
+  // end snippet
+
+  /// The edits applied in order, each checked against the version before
+  /// it: the tables per level, and the last value of each counter.
+  private static func replay(
+    _ edits: [VersionEdit], manifest name: String
+  ) throws -> (builder: VersionBuilder, logNumber: UInt64, nextNumber: UInt64, lastSequence: SequenceNumber) {
     var builder = VersionBuilder()
     var logNumber: UInt64?
     var nextNumber: UInt64?
     var lastSequence: SequenceNumber = 0
-    for edit in contents.edits {
+    for edit in edits {
       if let problem = builder.apply(edit) { throw ManifestError.inconsistent(manifest: name, reason: problem) }
       logNumber = edit.logNumber ?? logNumber
       nextNumber = edit.nextFileNumber ?? nextNumber
@@ -117,35 +145,26 @@ public final class VersionSet: @unchecked Sendable {
     guard let logNumber, let nextNumber else {
       throw ManifestError.inconsistent(manifest: name, reason: "no edit sets the log number and file counter")
     }
-    tracer(
-      .manifest, "replay", name,
-      "\(plural(contents.edits.count, "edit")): \(plural(builder.numbers.count, "table")), log number \(logNumber), "
-        + "next file \(nextNumber), last seq \(lastSequence)",
-      why: "the manifest, not the directory listing, says which tables are live")
-    var levels: [[TableFile]] = []
-    for level in builder.levels {
-      levels.append(
-        try level.map { metadata in
-          do {
-            let reader = try TableReader.open(
-              path: joinPath(directory, metadata.name), name: metadata.name, fileSystem: fileSystem, tracer: tracer)
-            return TableFile(metadata: metadata, reader: reader)
-          } catch {
-            throw ManifestError.missingTable(table: metadata.name, manifest: name, reason: "\(error)")
-          }
-        })
-    }
-    let snapshotSize = contents.offsets.count > 1 ? contents.offsets[1] : contents.end
-    let manifest = try ManifestWriter.resume(
-      number: number, edits: contents.edits.count, snapshotSize: snapshotSize, in: directory,
-      fileSystem: fileSystem, tracer: tracer)
-    let set = VersionSet(
-      directory: directory, fileSystem: fileSystem, options: options, tracer: tracer,
-      version: Version(id: 1, levels: levels), manifest: manifest, nextNumber: max(nextNumber, number + 1),
-      logNumber: logNumber, lastSequence: lastSequence)
-    return Recovered(versionSet: set, logNumber: logNumber, lastSequence: lastSequence)
+    return (builder, logNumber, nextNumber, lastSequence)
   }
-  // end snippet
+
+  /// Opens every table the levels name, through `access` (which may keep
+  /// it open or not). A missing or damaged one refuses the open: going on
+  /// would lose its data.
+  private static func openTables(
+    _ levels: [[TableMetadata]], manifest name: String, access: any TableAccess
+  ) throws -> [[TableFile]] {
+    try levels.map { level in
+      try level.map { metadata in
+        do {
+          _ = try access.reader(for: metadata)
+          return TableFile(metadata: metadata, access: access)
+        } catch {
+          throw ManifestError.missingTable(table: metadata.name, manifest: name, reason: "\(error)")
+        }
+      }
+    }
+  }
 
   // MARK: Counters
 
@@ -362,6 +381,7 @@ public final class VersionSet: @unchecked Sendable {
     lock.unlock()
     for (number, reason) in zip(obsolete, reasons) {
       let name = TableFileNames.table(number)
+      access.forget(number)
       try fileSystem.removeFile(joinPath(directory, name))
       tracer(
         .manifest, "obsolete", name,
@@ -399,7 +419,7 @@ public final class VersionSet: @unchecked Sendable {
     return Set(holders.keys).union(reading).sorted().map { id in
       var who = (holders[id] ?? [:]).sorted { $0.key < $1.key }.map(\.value)
       let reads = id == currentVersion.id ? currentVersion.reads : pinnedVersions[id]?.reads ?? 0
-      if reads > 0 { who.append(plural(reads, "read")) }
+      if reads > 0 { who.append(Format.plural(reads, "read")) }
       return (id, who)
     }
   }
