@@ -8,7 +8,8 @@
 // A ThreadSanitizer that models both locks reports nothing; one that does
 // not see the Mutex (on Linux it is a futex driven by atomics, which the
 // sanitizer does not treat as a lock) reports a race on the first counter
-// only. `Scripts/sanitize thread` runs this first, to say which it is.
+// only. This is why the code guards shared state with `Locked` (an NSLock)
+// and `Scripts/sanitize` refuses a Mutex.
 import Foundation
 import Synchronization
 

@@ -1,5 +1,5 @@
+import Chapter1WAL
 import Foundation
-import Synchronization
 import TestSupport
 import Testing
 
@@ -62,7 +62,7 @@ private final class Terminal {
   private let printed = Printed()
 
   private final class Printed: Sendable {
-    let text = Mutex("")
+    let text = Locked("")
   }
 
   init(command: String) throws {

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import TestSupport
 import Testing
 
@@ -10,7 +9,7 @@ import Testing
 final class SyncGate: Sendable {
   let entered = DispatchSemaphore(value: 0)
   let gate = DispatchSemaphore(value: 0)
-  let armed = Mutex(false)
+  let armed = Locked(false)
 
   func arm() { armed.withLock { $0 = true } }
 
@@ -63,7 +62,7 @@ final class SyncGate: Sendable {
   /// A barrier runs alone, between the commits queued before and after it.
   @Test func barrierRunsBetweenGroups() throws {
     let queue = CommitQueue(lastSequence: 0)
-    let order = Mutex<[String]>([])
+    let order = Locked<[String]>([])
     var batch = WriteBatch()
     batch.put([1], [1])
     _ = try queue.commit(batch, sync: false) { _ in
@@ -89,7 +88,7 @@ final class SyncGate: Sendable {
   @Test func concurrentWritersGetDistinctDenseSequences() throws {
     let fs = MemoryFileSystem()
     let db = try Database.open(directory: "/db", fileSystem: fs)
-    let sequences = Mutex<[SequenceNumber]>([])
+    let sequences = Locked<[SequenceNumber]>([])
     DispatchQueue.concurrentPerform(iterations: 8) { thread in
       for i in 0..<200 {
         var batch = WriteBatch()

@@ -2,7 +2,6 @@ import Chapter1WAL
 import Chapter2Memtable
 import Foundation
 import PropertyBased
-import Synchronization
 import TestSupport
 import Testing
 
@@ -78,8 +77,8 @@ import Testing
     let db = try Chapter3SSTable.Database.open(
       directory: "/db", fileSystem: MemoryFileSystem(), options: Self.options(memtableSize: 512, background: true),
       tracer: recorder.tracer())
-    let done = Mutex(false)
-    let readerProblems = Mutex<[String]>([])
+    let done = Locked(false)
+    let readerProblems = Locked<[String]>([])
     let reader = Thread {
       while !done.withLock({ $0 }) {
         do {
@@ -232,7 +231,7 @@ import Testing
 final class TableSyncGate: Sendable {
   let syncStarted = DispatchSemaphore(value: 0)
   let release = DispatchSemaphore(value: 0)
-  let blocking = Mutex(true)
+  let blocking = Locked(true)
 
   func releaseAll() { blocking.withLock { $0 = false } }
 

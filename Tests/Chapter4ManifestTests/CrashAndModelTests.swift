@@ -2,7 +2,6 @@ import Chapter1WAL
 import Chapter3SSTable
 import Foundation
 import PropertyBased
-import Synchronization
 import TestSupport
 import Testing
 
@@ -135,7 +134,7 @@ import Testing
 
   /// Problems found on other threads or inside callbacks.
   final class Problems: Sendable {
-    private let list = Mutex<[String]>([])
+    private let list = Locked<[String]>([])
     func add(_ problem: String) { list.withLock { $0.append(problem) } }
     var all: [String] { list.withLock { $0 } }
   }
@@ -154,7 +153,7 @@ import Testing
   @Test func iteratorsStayConsistentWhileFlushesAndMergesRunUnderneath() throws {
     let fs = MemoryFileSystem()
     let db = try Fixture.open(fs, Fixture.options(memtableSize: 600, background: true))
-    let done = Mutex(false)
+    let done = Locked(false)
     let problems = Problems()
     let reader = Thread {
       while !done.withLock({ $0 }) {

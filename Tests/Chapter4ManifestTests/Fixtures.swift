@@ -1,6 +1,5 @@
 import Chapter1WAL
 import Chapter3SSTable
-import Synchronization
 
 @testable import Chapter4Manifest
 
@@ -56,7 +55,7 @@ enum Fixture {
 final class MergingStore: KeyValueStore, @unchecked Sendable {
   let db: Database
   let every: Int
-  private let writes = Mutex(0)
+  private let writes = Locked(0)
 
   init(_ db: Database, every: Int) {
     self.db = db

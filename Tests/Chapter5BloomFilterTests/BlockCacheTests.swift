@@ -1,6 +1,5 @@
 import Chapter1WAL
 import Foundation
-import Synchronization
 import Testing
 
 @testable import Chapter5BloomFilter
@@ -293,8 +292,8 @@ import Testing
 
   /// What the threads of the concurrent test counted.
   final class Tally: Sendable {
-    let counts = Mutex((lookups: 0, hits: 0, inserts: 0))
-    let problems = Mutex<[String]>([])
+    let counts = Locked((lookups: 0, hits: 0, inserts: 0))
+    let problems = Locked<[String]>([])
   }
 
   struct Payload: Sendable, Equatable {

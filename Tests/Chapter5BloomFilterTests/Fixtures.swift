@@ -1,7 +1,6 @@
 import Chapter1WAL
 import Chapter3SSTable
 import Chapter4Manifest
-import Synchronization
 
 @testable import Chapter5BloomFilter
 
@@ -50,7 +49,7 @@ enum Fixture {
 
 /// Problems found on other threads or inside callbacks.
 final class Problems: Sendable {
-  private let list = Mutex<[String]>([])
+  private let list = Locked<[String]>([])
   func add(_ problem: String) { list.withLock { $0.append(problem) } }
   var all: [String] { list.withLock { $0 } }
 }

@@ -1,6 +1,5 @@
 import Chapter1WAL
 import Foundation
-import Synchronization
 
 /// Where `beach bench` writes: result lines, notes, and a progress bar.
 public struct BenchOutput: Sendable {
@@ -504,9 +503,9 @@ private final class StateBox: @unchecked Sendable {
 /// Each thread's outcome, written once by that thread and read after all
 /// have finished.
 private final class OutcomeBox: Sendable {
-  private let storage: Mutex<[Result<StateBox, BenchError>]>
+  private let storage: Locked<[Result<StateBox, BenchError>]>
   init(count: Int) {
-    storage = Mutex(Array(repeating: .failure(BenchError("thread did not finish")), count: count))
+    storage = Locked(Array(repeating: .failure(BenchError("thread did not finish")), count: count))
   }
   func set(_ index: Int, _ outcome: Result<StateBox, BenchError>) { storage.withLock { $0[index] = outcome } }
   var values: [Result<StateBox, BenchError>] { storage.withLock { $0 } }

@@ -1,5 +1,5 @@
 import CReadline
-import Synchronization
+import Chapter1WAL
 
 #if canImport(Glibc)
   import Glibc
@@ -147,7 +147,7 @@ private enum Entered: Sendable {
 }
 
 /// The line entered, or the end of input; `nil` while a line is being typed.
-private let enteredLine = Mutex<Entered?>(nil)
+private let enteredLine = Locked<Entered?>(nil)
 
 /// Readline's line callback: a C function pointer, so it captures nothing.
 private let lineHandler: @convention(c) (UnsafeMutablePointer<CChar>?) -> Void = { raw in
@@ -158,7 +158,7 @@ private let lineHandler: @convention(c) (UnsafeMutablePointer<CChar>?) -> Void =
 }
 
 /// The model readline's completer consults (see `CompletionModel`).
-private let activeCompletion = Mutex(CompletionModel())
+private let activeCompletion = Locked(CompletionModel())
 
 /// The C signature readline calls on TAB: the word, where it starts and ends
 /// in the line; returns a match list built by `beach_rl_match_list`.

@@ -1,6 +1,5 @@
 import Chapter1WAL
 import Foundation
-import Synchronization
 
 /// `beach notebook play`: a notebook as a guided session in the real shell.
 ///
@@ -289,7 +288,7 @@ extension Notebook {
 /// Passes lines to an output once opened; until then drops them (what the
 /// shell prints while opening the database).
 private final class OutputGate: Sendable {
-  private let isOpen = Mutex(false)
+  private let isOpen = Locked(false)
   private let target: ShellOutput
 
   init(_ target: ShellOutput) { self.target = target }

@@ -1,4 +1,4 @@
-import Synchronization
+import Chapter1WAL
 
 #if canImport(Glibc)
   import Glibc
@@ -58,7 +58,7 @@ public struct ShellOutput: Sendable {
 
 /// Collects output lines in memory.
 public final class LineCollector: Sendable {
-  private let storage = Mutex<[String]>([])
+  private let storage = Locked<[String]>([])
 
   public init() {}
 
@@ -150,7 +150,7 @@ func wrapped(_ line: String, width: Int) -> [String] {
 /// takes them between keystrokes, clears the prompt line, prints them, and
 /// draws the prompt and the half-typed line again.
 enum PromptGate {
-  private static let state = Mutex<(prompting: Bool, pending: [String])>((false, []))
+  private static let state = Locked<(prompting: Bool, pending: [String])>((false, []))
 
   /// Writes `line` now, or holds it if a prompt is showing.
   static func write(_ line: String) {

@@ -357,7 +357,7 @@ private func systemError(
 
 /// A held `flock`: closing the descriptor releases it.
 private final class DiskFileLock: FileLock, @unchecked Sendable {
-  private let descriptor = Mutex<Int32?>(nil)
+  private let descriptor = Locked<Int32?>(nil)
 
   init(descriptor: Int32) { self.descriptor.withLock { $0 = descriptor } }
 

@@ -28,7 +28,7 @@ public final class MemoryFileSystem: FileSystem {
     var locked: Set<String> = []
   }
 
-  private let state = Mutex(State())
+  private let state = Locked(State())
 
   public init() {}
 
@@ -244,9 +244,9 @@ private func normalize(_ path: String) -> String {
 
 /// A lock on a `MemoryFileSystem` path, released once.
 private final class MemoryFileLock: FileLock {
-  private let unlock: Mutex<(@Sendable () -> Void)?>
+  private let unlock: Locked<(@Sendable () -> Void)?>
 
-  init(unlock: @escaping @Sendable () -> Void) { self.unlock = Mutex(unlock) }
+  init(unlock: @escaping @Sendable () -> Void) { self.unlock = Locked(unlock) }
 
   func release() { unlock.withLock { $0.take() }?() }
 

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Appending records to a log file.
 ///
 /// `LogWriter` frames payloads (see `LogFormat`), appends them to the file and
@@ -13,7 +11,7 @@ public final class LogWriter: Sendable {
   /// Used by one writing thread at a time (see the type's comment).
   private nonisolated(unsafe) let file: any WritableFile
   private let maxRecordSize: Int
-  private let counters: Mutex<Status>
+  private let counters: Locked<Status>
 
   /// Sizes and counts, as of the last completed append or sync.
   public struct Status: Sendable, Equatable {
@@ -40,7 +38,7 @@ public final class LogWriter: Sendable {
     self.name = name
     self.number = number
     self.maxRecordSize = maxRecordSize
-    self.counters = Mutex(Status(name: name, size: file.size, syncedSize: file.size, records: existingRecords))
+    self.counters = Locked(Status(name: name, size: file.size, syncedSize: file.size, records: existingRecords))
   }
 
   /// A consistent copy of the sizes and counts.

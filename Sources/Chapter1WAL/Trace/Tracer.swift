@@ -43,13 +43,13 @@ public final class Tracer: Sendable {
   }
 
   private let rawLevel: Atomic<Int>
-  private let sink: Mutex<(@Sendable (TraceEvent) -> Void)?>
+  private let sink: Locked<(@Sendable (TraceEvent) -> Void)?>
 
   /// A tracer that reports to `sink`, which is called under a lock, one event
   /// at a time, in the order the events happened.
   public init(level: Level = .steps, sink: (@Sendable (TraceEvent) -> Void)? = nil) {
     self.rawLevel = Atomic(level.rawValue)
-    self.sink = Mutex(sink)
+    self.sink = Locked(sink)
   }
 
   /// A tracer that reports nothing.
@@ -148,7 +148,7 @@ public struct TraceEvent: Sendable, Equatable, CustomStringConvertible {
 
 /// Collects events in memory; tests use it to assert on what the engine did.
 public final class TraceRecorder: Sendable {
-  private let storage = Mutex<[TraceEvent]>([])
+  private let storage = Locked<[TraceEvent]>([])
 
   public init() {}
 

@@ -1,5 +1,4 @@
 import Chapter1WAL
-import Synchronization
 
 /// A snapshot is a sequence number someone is still reading at.
 ///
@@ -27,7 +26,7 @@ public final class SnapshotList: Sendable {
     var live: [Int: Snapshot] = [:]
   }
 
-  private let state = Mutex(State())
+  private let state = Locked(State())
 
   public init() {}
 

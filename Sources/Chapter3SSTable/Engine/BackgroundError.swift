@@ -1,5 +1,4 @@
 import Chapter1WAL
-import Synchronization
 
 /// The first failure of an engine's background work: a flush here, a merge
 /// in chapter 4, a compaction in chapter 6.
@@ -16,7 +15,7 @@ import Synchronization
 public final class BackgroundError: Sendable {
   private let directory: String
   private let tracer: Tracer
-  private let first = Mutex<(any Error)?>(nil)
+  private let first = Locked<(any Error)?>(nil)
 
   /// A record for the engine in `directory`, whose failures are traced
   /// with the directory's path left out.

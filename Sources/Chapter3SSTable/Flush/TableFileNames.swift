@@ -1,4 +1,4 @@
-import Synchronization
+import Chapter1WAL
 
 /// Names of the files a chapter 3 database keeps: `000007.sst` for a table,
 /// `000007.sst.tmp` while it is being written, `000008.log` for a log. Logs
@@ -30,9 +30,9 @@ public enum TableFileNames {
 
 /// Hands out file numbers, one counter for logs and tables, from any thread.
 public final class FileNumbers: Sendable {
-  private let next: Mutex<UInt64>
+  private let next: Locked<UInt64>
 
-  public init(next: UInt64) { self.next = Mutex(next) }
+  public init(next: UInt64) { self.next = Locked(next) }
 
   /// The next number; never the same twice.
   public func take() -> UInt64 {

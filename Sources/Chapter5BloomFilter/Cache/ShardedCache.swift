@@ -1,3 +1,4 @@
+import Chapter1WAL
 import Synchronization
 
 /// # The cache
@@ -195,9 +196,9 @@ public final class ShardedCache<Key: Hashable & Sendable, Value: Sendable>: Send
 
   /// A shard and the mutex around it.
   final class LockedShard: Sendable {
-    let state: Mutex<CacheShard<Key, Value>>
+    let state: Locked<CacheShard<Key, Value>>
 
-    init(_ shard: consuming sending CacheShard<Key, Value>) { state = Mutex(shard) }
+    init(_ shard: consuming CacheShard<Key, Value>) { state = Locked(shard) }
   }
 
   // snippet: cache-handle

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// A file system that knows what a power cut would take away.
 ///
 /// `PowerCutFileSystem` wraps another file system (a `MemoryFileSystem` in
@@ -114,10 +112,10 @@ public final class PowerCutFileSystem: FileSystem {
   /// Where power-cut losses and injected faults are reported (component `fs`).
   public let tracer: Tracer
 
-  private let state = Mutex(Model())
+  private let state = Locked(Model())
   /// Locks taken through this layer: a power cut ends the processes that
   /// held them, so `crash()` releases them.
-  private let locks = Mutex<[any FileLock]>([])
+  private let locks = Locked<[any FileLock]>([])
 
   /// The directory tree the simulation covers, or `nil` for everything.
   public let scope: String?
@@ -471,11 +469,11 @@ public final class PowerCutFileSystem: FileSystem {
   /// off, and counts it (and maybe cuts the power) once it has succeeded.
   private func mutate<Result>(
     _ operation: String, _ path: String,
-    _ body: (inout Model, inout [TraceEvent]) throws(FileSystemError) -> sending Result
-  ) throws(FileSystemError) -> sending Result {
+    _ body: (inout Model, inout [TraceEvent]) throws(FileSystemError) -> Result
+  ) throws(FileSystemError) -> Result {
     var events: [TraceEvent] = []
     defer { for event in events { tracer.emit(event) } }
-    return try state.withLock { model throws(FileSystemError) -> sending Result in
+    return try state.withLock { model throws(FileSystemError) -> Result in
       guard !model.isPoweredOff else { throw FileSystemError(.poweredOff, operation: operation, path: path) }
       let result = try body(&model, &events)
       model.operationCount += 1
