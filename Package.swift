@@ -17,6 +17,7 @@ let chapters: [(module: String, tag: String)] = [
   ("Chapter3SSTable", "sstables"),
   ("Chapter4Manifest", "manifest"),
   ("Chapter5BloomFilter", "bloom"),
+  ("Chapter6Compaction", "compaction"),
 ]
 
 /// Packages a chapter uses beyond the chapter before it, one chapter to a

@@ -44,12 +44,16 @@ public final class Database: EngineDatabase, @unchecked Sendable {
   }
 
   /// Opens the database as chapter 4 does, with this chapter's read path.
+  ///
+  /// - Parameter chapter: the chapter opening it, for `FORMAT` (a later
+  ///   chapter opens its directory through this one).
   public static func open(
-    directory: String, fileSystem: any FileSystem, options: Options = .init(), tracer: Tracer = .disabled
+    directory: String, fileSystem: any FileSystem, options: Options = .init(), tracer: Tracer = .disabled,
+    chapter: Int = 5
   ) throws -> Database {
     let tables = CachedTables(directory: directory, fileSystem: fileSystem, options: options.reads, tracer: tracer)
     let manifest = try Chapter4Manifest.Database.open(
-      directory: directory, fileSystem: fileSystem, options: options.base, tracer: tracer, chapter: 5,
+      directory: directory, fileSystem: fileSystem, options: options.base, tracer: tracer, chapter: chapter,
       access: tables)
     return Database(manifest: manifest, tables: tables, tracer: tracer)
   }

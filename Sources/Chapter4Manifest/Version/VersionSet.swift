@@ -46,6 +46,8 @@ public final class VersionSet: @unchecked Sendable {
   /// Why a table left the current version (`merged into 000009.sst`).
   private var departures: [UInt64: String] = [:]
   private var isClosed = false
+  /// Who hears of each new version (`observe`).
+  private let observers = Locked<[@Sendable (Version) -> Void]>([])
 
   private init(
     directory: String, fileSystem: any FileSystem, options: Options, tracer: Tracer, access: any TableAccess,
@@ -220,7 +222,27 @@ public final class VersionSet: @unchecked Sendable {
   ///   then unchanged, and the database must stop writing.
   public func apply(_ edit: VersionEdit, added: [TableFile], why: String = "") throws {
     applyLock.lock()
-    defer { applyLock.unlock() }
+    let version: Version
+    do {
+      version = try applyAlone(edit, added: added, why: why)
+    } catch {
+      applyLock.unlock()
+      throw error
+    }
+    applyLock.unlock()
+    for observer in observers.withLock({ $0 }) { observer(version) }
+  }
+  // end snippet
+
+  /// Calls `observer` with each new current version, after `apply` has
+  /// let go of its locks (so the observer may apply an edit itself).
+  /// Chapter 6's compactor listens, to learn when a level has filled.
+  public func observe(_ observer: @escaping @Sendable (Version) -> Void) {
+    observers.withLock { $0.append(observer) }
+  }
+
+  /// `apply`'s work, with `applyLock` held; returns the new version.
+  private func applyAlone(_ edit: VersionEdit, added: [TableFile], why: String) throws -> Version {
     var edit = edit
     lock.lock()
     let base = currentVersion
@@ -254,8 +276,8 @@ public final class VersionSet: @unchecked Sendable {
       why: "readers that started earlier keep the version they pinned")
     if rewrite { try rewriteManifest() }
     try collectObsoleteTables()
+    return version
   }
-  // end snippet
 
   // snippet: manifest-rewrite
   /// Replaces a manifest grown past its limit with a new one holding a

@@ -101,7 +101,8 @@ public final class VersionedTables: EngineTables, @unchecked Sendable {
   /// Writes a table with what `fill` adds, under a fresh number, makes it
   /// durable (file and name), and opens it (through the table access, which
   /// also supplies its meta block).
-  func writeTable(_ fill: (TableBuilder) throws -> Void) throws -> (file: TableFile, properties: TableProperties) {
+  public func writeTable(_ fill: (TableBuilder) throws -> Void) throws -> (file: TableFile, properties: TableProperties)
+  {
     let number = versions.newFileNumber()
     let name = TableFileNames.table(number)
     let file = try fileSystem.openWritable(joinPath(directory, name), mode: .createNew)

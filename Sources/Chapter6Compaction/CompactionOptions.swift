@@ -1,0 +1,52 @@
+import Chapter4Manifest
+
+/// When and how the compactor works. The defaults are LevelDB's: level 0
+/// is compacted at 4 tables, writes slow at 8 and stop at 12; level 1 may
+/// hold 10 MiB, each level below ten times the one above; output tables
+/// are cut at 2 MiB.
+public struct CompactionOptions: Sendable {
+  /// Level 0 tables that make level 0 due for compaction (score 1).
+  public var level0Trigger = 4
+  /// Level 0 tables at which each write is delayed by a millisecond, so
+  /// that compaction catches up gradually rather than writes stopping dead.
+  public var level0Slowdown = 8
+  /// Level 0 tables at which writes wait for compaction.
+  public var level0Stop = 12
+  /// The bytes level 1 may hold before it is due (score 1).
+  public var level1Bytes: UInt64 = 10 << 20
+  /// How much more each level below level 1 may hold than the one above.
+  public var levelMultiplier: UInt64 = 10
+  /// Output tables are cut once they reach this size (at a user key's end).
+  public var targetTableSize: UInt64 = 2 << 20
+  /// A compaction may take more tables from its input level, to cover the
+  /// same overlap below, while its inputs stay under this many target sizes.
+  public var expansionLimit: UInt64 = 25
+  /// An output table is cut early once it overlaps this many target sizes
+  /// of the level below its output level (the grandparents), so that the
+  /// next compaction of that table stays small.
+  public var grandparentLimit: UInt64 = 10
+  /// Compact on a background thread (`true`), or inline, right after the
+  /// write or flush that made a level due (`false`: deterministic, for the
+  /// notebooks).
+  public var background = true
+  /// A deliberate bug, for the model test that must catch it: drop a
+  /// tombstone even when a deeper level may still hold the key it deletes,
+  /// which brings the deleted value back.
+  public var dropTombstonesEverywhere = false
+
+  public init() {}
+
+  /// The number of levels: 0 to 6.
+  public static var levelCount: Int { VersionEdit.levelCount }
+
+  /// The bytes `level` (1 or deeper) may hold before it is due.
+  public func targetBytes(level: Int) -> UInt64 {
+    precondition(level >= 1, "level 0 is measured in tables")
+    var bytes = level1Bytes
+    for _ in 1..<level {
+      let (product, overflow) = bytes.multipliedReportingOverflow(by: levelMultiplier)
+      bytes = overflow ? .max : product
+    }
+    return bytes
+  }
+}
