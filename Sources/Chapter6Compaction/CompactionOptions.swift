@@ -25,6 +25,11 @@ public struct CompactionOptions: Sendable {
   /// of the level below its output level (the grandparents), so that the
   /// next compaction of that table stays small.
   public var grandparentLimit: UInt64 = 10
+  /// Compact whenever a level is due (`true`), or only when asked
+  /// (`compact`). With it off, writes never stall either: the stalls exist
+  /// to let automatic compaction catch up (RocksDB's
+  /// `disable_auto_compactions` works the same way).
+  public var automatic = true
   /// Compact on a background thread (`true`), or inline, right after the
   /// write or flush that made a level due (`false`: deterministic, for the
   /// notebooks).

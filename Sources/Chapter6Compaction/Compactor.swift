@@ -80,7 +80,7 @@ public final class Compactor: @unchecked Sendable {
       thread.name = "compaction"
       thread.start()
     }
-    wake()
+    if options.automatic { wake() }
   }
 
   /// A new version: count what it flushed, and look for work.
@@ -92,7 +92,7 @@ public final class Compactor: @unchecked Sendable {
       return new.reduce(UInt64(0)) { $0 + $1.metadata.fileSize }
     }
     if flushed > 0 { stats.withLock { $0.bytesFlushed += flushed } }
-    wake()
+    if options.automatic { wake() }
   }
 
   /// Asks for a look at the levels.

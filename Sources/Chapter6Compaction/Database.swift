@@ -96,6 +96,7 @@ public final class Database: EngineDatabase, @unchecked Sendable {
   /// benchmark, the shell).
   public func waitForCompaction() throws {
     try engine.waitForFlush()
+    guard compactor.options.automatic else { return }
     let picker = compactor.picker
     _ = compactor.waitUntil { picker.pick(versions.current.levels.map { $0.map(\.metadata) }) == nil }
     if let error = engine.background.error { throw error }

@@ -18,6 +18,7 @@ struct WriteStalls {
   let tracer: Tracer
 
   func admit() {
+    guard options.automatic else { return }
     let level0 = versions.current.levels[0].count
     if level0 >= options.level0Stop {
       let started = DispatchTime.now()

@@ -56,6 +56,9 @@ public struct BenchConfiguration: Sendable, Equatable {
   /// The memtable's size before a flush (`--write_buffer_size`), for engines
   /// that flush; `nil` for the engine's default.
   public var writeBufferSize: Int?
+  /// The compaction flags given (`BenchFlags.compactionFlags`, and
+  /// `disable_auto_compactions` as 0 or 1), by db_bench's names.
+  public var compaction: [String: Int] = [:]
   /// The engine's chapter (`--chapter`); `nil` for the newest.
   public var chapter: Int?
   /// Run the whole list on each of these chapters' engines in turn

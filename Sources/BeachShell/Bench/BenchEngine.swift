@@ -12,16 +12,20 @@ public struct BenchEngine: Sendable {
   /// The read path's counters so far, for engines that keep them (chapter
   /// 5 on); the read benchmarks report what each get cost.
   public let readCounters: (@Sendable () -> BenchReadCounters)?
+  /// Lines printed after the last benchmark, for engines with more to say
+  /// (chapter 6's compaction statistics).
+  public let report: (@Sendable () -> [String])?
 
   public init(
     store: any KeyValueStore, makeIterator: @escaping @Sendable () throws -> any KeyValueIterator,
     waitForBackgroundWork: @escaping @Sendable () -> Void = {},
-    readCounters: (@Sendable () -> BenchReadCounters)? = nil
+    readCounters: (@Sendable () -> BenchReadCounters)? = nil, report: (@Sendable () -> [String])? = nil
   ) {
     self.store = store
     self.makeIterator = makeIterator
     self.waitForBackgroundWork = waitForBackgroundWork
     self.readCounters = readCounters
+    self.report = report
   }
 }
 
@@ -76,17 +80,22 @@ public struct BenchEngineDescriptor: Sendable {
   public let flushes: Bool
   /// Whether its iterators walk backward (`readreverse`).
   public let iteratesBackward: Bool
+  /// Whether it compacts, so that the compaction flags (`--level0_*`,
+  /// `--max_bytes_for_level_*`, `--target_file_size_base`,
+  /// `--disable_auto_compactions`) mean something to it.
+  public let compacts: Bool
   /// Opens (creating if needed) the database in a directory, on disk.
   public let open: @Sendable (_ directory: String, _ configuration: BenchConfiguration) throws -> BenchEngine
 
   public init(
-    chapter: Int, hasFilters: Bool, flushes: Bool, iteratesBackward: Bool,
+    chapter: Int, hasFilters: Bool, flushes: Bool, iteratesBackward: Bool, compacts: Bool = false,
     open: @escaping @Sendable (_ directory: String, _ configuration: BenchConfiguration) throws -> BenchEngine
   ) {
     self.chapter = chapter
     self.hasFilters = hasFilters
     self.flushes = flushes
     self.iteratesBackward = iteratesBackward
+    self.compacts = compacts
     self.open = open
   }
 

@@ -42,12 +42,6 @@ public enum BenchFlags {
     "max_background_flushes": "the engine flushes on one background thread",
     "max_write_buffer_number": "the engine has one active and one frozen memtable",
     "min_write_buffer_number_to_merge": "memtables are flushed one at a time",
-    "target_file_size_base": "a flush writes one table",
-    "max_bytes_for_level_base": "there are no levels before chapter 6",
-    "level0_file_num_compaction_trigger": "there is no compaction before chapter 6",
-    "level0_slowdown_writes_trigger": "there are no write stalls before chapter 6",
-    "level0_stop_writes_trigger": "there are no write stalls before chapter 6",
-    "disable_auto_compactions": "there is no compaction before chapter 6",
     "block_size": "tables use their default block size",
     "compression_level": "nothing is compressed",
     "perf_level": "there are no perf counters",
@@ -110,11 +104,19 @@ public enum BenchFlags {
     "progress_reports",
   ]
 
-  private static let valueFlags: Set<String> = [
+  /// The compaction flags, with the values they may take; they go to
+  /// `BenchConfiguration.compaction` and mean something from chapter 6 on.
+  static let compactionFlags: [String: ClosedRange<Int>] = [
+    "level0_file_num_compaction_trigger": 1...1000, "level0_slowdown_writes_trigger": 1...1000,
+    "level0_stop_writes_trigger": 1...1000, "max_bytes_for_level_base": 1024...(1 << 40),
+    "max_bytes_for_level_multiplier": 2...100, "target_file_size_base": 1024...(1 << 34),
+  ]
+
+  private static let valueFlags: Set<String> = Set([
     "benchmarks", "num", "reads", "key_size", "value_size", "compression_ratio", "batch_size", "threads", "db",
     "seed", "bloom_bits", "bloom_locality", "cache_size", "open_files", "write_buffer_size", "chapter", "chapters",
     "svg", "markdown",
-  ]
+  ]).union(compactionFlags.keys)
 
   private static func apply(_ name: String, value: String, to c: inout BenchConfiguration) throws(Error) {
     switch name {
@@ -160,12 +162,15 @@ public enum BenchFlags {
     case "markdown": c.markdownPath = value
     case "sync": c.sync = value == "true"
     case "use_existing_db": c.useExistingDB = value == "true"
+    case "disable_auto_compactions": c.compaction[name] = value == "true" ? 1 : 0
     case "compression_type":
       if value.lowercased() != "none" && value.lowercased() != "nocompression" {
         c.notes.append("--compression_type=\(value) is ignored: beach stores values uncompressed (as with none)")
       }
     default:
-      if let why = ignoredFlags[name] {
+      if let range = compactionFlags[name] {
+        c.compaction[name] = try integer(value, flag: name, in: range)
+      } else if let why = ignoredFlags[name] {
         c.notes.append("--\(name) is ignored: \(why)")
       }
     }

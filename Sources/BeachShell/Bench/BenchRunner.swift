@@ -131,6 +131,10 @@ public final class BenchRunner {
       output.line(result.line)
       results.append(result)
     }
+    if let engine, let report = engine.report {
+      engine.waitForBackgroundWork()
+      for line in report() { output.line(line) }
+    }
     try closeEngine()
     return results
   }
@@ -147,6 +151,10 @@ public final class BenchRunner {
     }
     if configuration.openFilesGiven, !descriptor.hasFilters {
       output.note("note: --open_files is ignored: \(engineName) keeps every table open (chapter 5 bounds them)")
+    }
+    if !configuration.compaction.isEmpty, !descriptor.compacts {
+      let flags = configuration.compaction.keys.sorted().map { "--\($0)" }.joined(separator: ", ")
+      output.note("note: \(flags) ignored: \(engineName) does not compact (compaction comes in chapter 6)")
     }
     if configuration.writeBufferSize != nil, !descriptor.flushes {
       output.note("note: --write_buffer_size is ignored: \(engineName) keeps everything in memory and never flushes")

@@ -11,5 +11,6 @@ extension EngineRegistry {
     Chapter3Adapter.adapter,
     Chapter4Adapter.adapter,
     Chapter5Adapter.adapter,
+    Chapter6Adapter.adapter,
   ]
 }

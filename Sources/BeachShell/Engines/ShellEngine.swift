@@ -122,4 +122,9 @@ extension Array where Element: NamedEntry {
     result += others.filter { other in !contains { $0.name == other.name } }
     return result
   }
+
+  /// These entries without the one named `name`: a chapter's adapter drops
+  /// what the chapter before had and this one has replaced by other means
+  /// (chapter 6 drops `merge`, which compaction took over).
+  func removing(_ name: String) -> [Element] { filter { $0.name != name } }
 }

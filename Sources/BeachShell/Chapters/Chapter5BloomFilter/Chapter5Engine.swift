@@ -20,14 +20,14 @@ enum Chapter5Adapter {
       commands: Chapter4Adapter.adapter.shell.commands,
       showTopics: Chapter4Adapter.adapter.shell.showTopics.replacing([
         .of(Chapter5Engine.self, "stats", summary: "counters: memtables, tables, log, manifest, filters, caches") {
-          engine, _ in engine.statsLines() + engine.readLines()
+          engine, _ in engine.statsLines() + engine.readPath.readLines()
         },
         .of(
           Chapter5Engine.self, "bloom", summary: "a table's filter: size, probes, bits set, false-positive rate",
           takesFile: true, fileCompletion: .databaseFileEnding(".sst")
-        ) { engine, file in try engine.bloomLines(file) },
+        ) { engine, file in try engine.readPath.bloomLines(file) },
         .of(Chapter5Engine.self, "cache", summary: "the block cache and the table cache: use, hits, misses") {
-          engine, _ in engine.cacheLines()
+          engine, _ in engine.readPath.cacheLines()
         },
       ]),
       ownsFile: Chapter4Adapter.adapter.shell.ownsFile
@@ -55,7 +55,14 @@ final class Chapter5Engine: ManifestEngine<Chapter5BloomFilter.Database> {
     super.init(database: database, manifest: database.manifest, environment: environment)
   }
 
-  private var tables: CachedTables { database.tables }
+  var readPath: ReadPathLines { ReadPathLines(tables: database.tables, versions: manifest.versions) }
+}
+
+/// The read path's `show` lines (`stats`, `cache`, `bloom`), for chapter
+/// 5's engine and every later one that reads through `CachedTables`.
+struct ReadPathLines {
+  let tables: CachedTables
+  let versions: VersionSet
 
   /// `show stats`' read counters.
   func readLines() -> [String] {
@@ -94,7 +101,7 @@ final class Chapter5Engine: ManifestEngine<Chapter5BloomFilter.Database> {
 
   /// `show bloom FILE`: a live table's filter.
   func bloomLines(_ file: String?) throws -> [String] {
-    let live = manifest.versions.current.tables
+    let live = versions.current.tables
     guard let table = live.first(where: { $0.name == file }) else {
       throw ShellError(
         "\(file ?? "") is not a live table"
@@ -138,26 +145,34 @@ extension Chapter5Engine {
   static let bench = BenchEngineDescriptor(chapter: 5, hasFilters: true, flushes: true, iteratesBackward: false) {
     directory, configuration in
     var options = Chapter5BloomFilter.Database.Options()
+    configure(&options, configuration)
+    let database = try Chapter5BloomFilter.Database.open(
+      directory: directory, fileSystem: DiskFileSystem(), options: options)
+    return BenchEngine(
+      store: database, makeIterator: { database.makeIterator() }, waitForBackgroundWork: { database.waitForFlush() },
+      readCounters: { readCounters(database.tables) })
+  }
+
+  /// The memtable size, filters and caches the flags ask for.
+  static func configure(_ options: inout Chapter5BloomFilter.Database.Options, _ configuration: BenchConfiguration) {
     if let size = configuration.writeBufferSize { options.memtableSize = size }
     if configuration.bloomBits >= 0 { options.reads.bitsPerKey = Double(configuration.bloomBits) }
     if configuration.bloomLocality > 0 { options.reads.filterLayout = .cacheLocal }
     options.reads.blockCacheSize = configuration.cacheSize
     options.reads.maxOpenTables = configuration.openFiles
-    let database = try Chapter5BloomFilter.Database.open(
-      directory: directory, fileSystem: DiskFileSystem(), options: options)
-    return BenchEngine(
-      store: database, makeIterator: { database.makeIterator() }, waitForBackgroundWork: { database.waitForFlush() },
-      readCounters: {
-        let s = database.tables.statistics
-        let cache = database.tables.blockCache.stats
-        var counters = BenchReadCounters()
-        counters.gets = s.gets.load(ordering: .relaxed)
-        counters.tableLookups = s.tableLookups.load(ordering: .relaxed)
-        counters.filterNegatives = s.filterNegatives.load(ordering: .relaxed)
-        counters.blocksRead = s.blocksReadByGets.load(ordering: .relaxed)
-        counters.cacheHits = cache.hits
-        counters.cacheMisses = cache.misses
-        return counters
-      })
+  }
+
+  /// What the read path has counted so far, for the read benchmarks.
+  static func readCounters(_ tables: CachedTables) -> BenchReadCounters {
+    let s = tables.statistics
+    let cache = tables.blockCache.stats
+    var counters = BenchReadCounters()
+    counters.gets = s.gets.load(ordering: .relaxed)
+    counters.tableLookups = s.tableLookups.load(ordering: .relaxed)
+    counters.filterNegatives = s.filterNegatives.load(ordering: .relaxed)
+    counters.blocksRead = s.blocksReadByGets.load(ordering: .relaxed)
+    counters.cacheHits = cache.hits
+    counters.cacheMisses = cache.misses
+    return counters
   }
 }
