@@ -19,32 +19,37 @@ public enum DropReason: String, Sendable {
 /// first.
 ///
 /// The rule that makes compaction safe is about readers. A reader at
-/// sequence `s` sees, for each key, the newest version at or below `s`. The
-/// oldest reader anyone may still start is the oldest live snapshot (or,
-/// with none, a read at the newest sequence). So once a version of a key
-/// at or below that horizon has been kept, every older version of the key
-/// is invisible to every reader, present and future: it is shadowed, and
-/// dropped.
+/// sequence `s` sees, for each key, the newest version at or below `s`.
+/// The readers that can exist are the live snapshots and a read of the
+/// present, and no new reader can start in the past. The snapshots cut
+/// the sequence numbers into *stripes*: with snapshots at 13 and 40, the
+/// stripes are ...13, 14...40 and 41 on. Every reader sees the newest
+/// version of a key in some stripe, never an older one in the same
+/// stripe. So of each key's versions, only the newest in each stripe is
+/// kept: the others are shadowed, and dropped. (LevelDB keeps everything
+/// newer than the oldest snapshot; RocksDB drops by stripes, as here.)
 ///
-/// A tombstone at or below the horizon hides older versions of its key,
-/// and it is itself still needed while an older version might exist below
-/// the output level: drop it too early and that value comes back to life.
-/// Only where no deeper level's tables cover the key may it go.
+/// A tombstone hides the older versions of its key, and it is itself
+/// still needed while an older version might exist below the output
+/// level: drop it too early and that value comes back to life. Only in the
+/// oldest stripe (no snapshot needs the value before it), and only where
+/// no deeper level's tables cover the key, may it go.
 public struct CompactionMerge {
-  /// Versions at or below this sequence are what the oldest reader sees.
-  public let horizon: SequenceNumber
+  /// The live snapshots' sequence numbers, ascending, without repeats.
+  public let snapshots: [SequenceNumber]
   /// Whether the deliberate bug is on: tombstones dropped regardless of
   /// what lies below.
   let dropTombstonesEverywhere: Bool
   /// The levels below the output level, to ask whether a key may live there.
   private var deeper: [DeeperLevel]
   private var currentKey: Bytes?
-  /// The sequence of the newest version of `currentKey` kept or seen so
-  /// far; `maxSequence` before the first.
-  private var newerSequence = InternalKeyEncoding.maxSequence
+  /// The stripe of the entry before this one, if it had the same user key.
+  private var previousStripe: Int?
 
-  public init(horizon: SequenceNumber, levelsBelowOutput: [[TableMetadata]], dropTombstonesEverywhere: Bool = false) {
-    self.horizon = horizon
+  public init(
+    snapshots: [SequenceNumber], levelsBelowOutput: [[TableMetadata]], dropTombstonesEverywhere: Bool = false
+  ) {
+    self.snapshots = Array(Set(snapshots)).sorted()
     self.deeper = levelsBelowOutput.map(DeeperLevel.init)
     self.dropTombstonesEverywhere = dropTombstonesEverywhere
   }
@@ -54,16 +59,27 @@ public struct CompactionMerge {
   public mutating func decide(_ key: InternalKey) -> DropReason? {
     if currentKey.map({ compareBytes($0, key.userKey) != 0 }) ?? true {
       currentKey = key.userKey
-      newerSequence = InternalKeyEncoding.maxSequence
+      previousStripe = nil
     }
-    defer { newerSequence = key.sequence }
-    if newerSequence <= horizon { return .shadowed }
-    if key.kind == .deletion, key.sequence <= horizon,
-      dropTombstonesEverywhere || !mayLiveBelow(key.userKey)
-    {
+    let stripe = stripe(of: key.sequence)
+    defer { previousStripe = stripe }
+    if stripe == previousStripe { return .shadowed }
+    if key.kind == .deletion, stripe == 0, dropTombstonesEverywhere || !mayLiveBelow(key.userKey) {
       return .tombstone
     }
     return nil
+  }
+
+  /// The stripe `sequence` falls in: 0 up to the oldest snapshot, and the
+  /// snapshot count for what is newer than every snapshot.
+  func stripe(of sequence: SequenceNumber) -> Int {
+    var low = 0
+    var high = snapshots.count
+    while low < high {
+      let middle = (low + high) / 2
+      if snapshots[middle] < sequence { low = middle + 1 } else { high = middle }
+    }
+    return low
   }
 
   /// Whether a table of a level below the output covers `userKey`. Keys

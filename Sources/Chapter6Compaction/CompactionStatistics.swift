@@ -38,26 +38,27 @@ public struct CompactionStatistics: Sendable {
   }
 
   /// The table `show compaction` and the benchmark print: one line per
-  /// level that anything was written to, then the totals.
-  public func lines() -> [String] {
+  /// level that anything was written to, then the totals; with `times`,
+  /// the seconds spent too (a notebook leaves them out: they vary).
+  public func lines(times: Bool = true) -> [String] {
     func mib(_ bytes: UInt64) -> String { String(format: "%8.2f", Double(bytes) / 1_048_576) }
-    var lines = ["level  compactions  moves  read MiB  write MiB  tables in/out  dropped  seconds"]
+    var lines = ["level  compactions  moves  read MiB  write MiB  tables in/out  dropped" + (times ? "  seconds" : "")]
     lines.append(
       "L0     " + padText("-", 11) + "  " + padText("-", 5) + "  " + padText("-", 8) + "   " + mib(bytesFlushed)
-        + "  " + padText("-", 13) + "  " + padText("-", 7) + "  " + padText("-", 7) + "  (flushes)")
+        + "  " + padText("-", 13) + "  " + padText("-", 7) + (times ? "  " + padText("-", 7) : "") + "  (flushes)")
     for (number, level) in levels.enumerated() where number > 0 && (level.compactions + level.moves) > 0 {
       lines.append(
         "L\(number)     " + pad(level.compactions, 11) + "  " + pad(level.moves, 5) + "  "
           + mib(level.bytesReadAbove + level.bytesReadHere) + "   " + mib(level.bytesWritten) + "  "
-          + padText("\(level.tablesIn)/\(level.tablesOut)", 13) + "  " + pad(level.entriesDropped, 7) + "  "
-          + String(format: "%7.2f", level.seconds))
+          + padText("\(level.tablesIn)/\(level.tablesOut)", 13) + "  " + pad(level.entriesDropped, 7)
+          + (times ? "  " + String(format: "%7.2f", level.seconds) : ""))
     }
     lines.append(
       String(format: "write amplification %.2f", writeAmplification)
         + " (table bytes written, flushes and compactions, per byte flushed)")
     lines.append(
       "stalls  \(Format.plural(slowedWrites, "write")) slowed, \(Format.plural(stoppedWrites, "write")) stopped"
-        + String(format: ", %.3f s waited", stallSeconds))
+        + (times ? String(format: ", %.3f s waited", stallSeconds) : ""))
     return lines
   }
 }

@@ -251,7 +251,7 @@ public final class Compactor: @unchecked Sendable {
   ) throws -> [TableFile] {
     let levels = versions.current.levels.map { $0.map(\.metadata) }
     var merge = CompactionMerge(
-      horizon: database.snapshots.oldest ?? database.lastSequence,
+      snapshots: database.snapshots.all.map(\.sequence),
       levelsBelowOutput: Array(levels[(plan.outputLevel + 1)...]),
       dropTombstonesEverywhere: options.dropTombstonesEverywhere)
     var merged = MergingIterator(try plan.allInputs.map { try files[$0.table.number]!.reader().makeIterator() })
@@ -345,5 +345,5 @@ private struct GrandparentOverlap {
 
 extension TraceComponent {
   /// Chapter 6's compactor.
-  public static let compaction: TraceComponent = "compaction"
+  public static let compaction: TraceComponent = "compact"
 }
