@@ -12,6 +12,11 @@ public struct CompactionOptions: Sendable {
   public var level0Slowdown = 8
   /// Level 0 tables at which writes wait for compaction.
   public var level0Stop = 12
+  /// Bytes compaction owes (`CompactionPicker.pendingBytes`) at which each
+  /// write is delayed, and at which writes wait: RocksDB's
+  /// `soft_pending_compaction_bytes_limit` and `hard_…`, with its defaults.
+  public var pendingBytesSlowdown: UInt64 = 64 << 30
+  public var pendingBytesStop: UInt64 = 256 << 30
   /// The bytes level 1 may hold before it is due (score 1).
   public var level1Bytes: UInt64 = 10 << 20
   /// How much more each level below level 1 may hold than the one above.

@@ -84,6 +84,20 @@ public struct CompactionPicker: Sendable {
     }
   }
 
+  /// The bytes compaction owes: for each level over its limit, the bytes
+  /// above the limit, which must move down, and for a level 0 at its
+  /// trigger, all of it. (RocksDB's estimate also counts the bytes of the
+  /// level below that moving them will rewrite; this one is a lower bound.)
+  public func pendingBytes(_ levels: [[TableMetadata]]) -> UInt64 {
+    var owed: UInt64 = levels[0].count >= options.level0Trigger ? totalBytes(levels[0]) : 0
+    for level in 1..<(levels.count - 1) {
+      let bytes = totalBytes(levels[level])
+      let target = options.targetBytes(level: level)
+      if bytes > target { owed += bytes - target }
+    }
+    return owed
+  }
+
   /// The compaction to run now, or `nil` if no level is due.
   ///
   /// - Parameter pointers: per level, the largest key its last compaction

@@ -53,12 +53,19 @@ public final class Compactor: @unchecked Sendable {
   private var stopping = false
   private var threadDone = true
   /// Per level, the largest key its last compaction took (guarded by
-  /// `running`).
+  /// `running`); recorded in the manifest with each compaction's edit, and
+  /// read back from it at open.
   private var pointers: [Int: Bytes] = [:]
   private let stats = Locked(CompactionStatistics())
   /// Level 0's tables as the last version had them, to see which are new
   /// (flushed) in the next.
   private let knownLevel0 = Locked<Set<UInt64>>([])
+  /// The picker's estimate of the bytes compaction owes, as of the newest
+  /// version (`WriteStalls` reads it at every write).
+  private let pending = Locked<UInt64>(0)
+
+  /// The bytes compaction owes now (`CompactionPicker.pendingBytes`).
+  public var pendingBytes: UInt64 { pending.withLock { $0 } }
 
   init(database: Chapter5BloomFilter.Database, options: CompactionOptions, tracer: Tracer) {
     self.database = database
@@ -72,7 +79,9 @@ public final class Compactor: @unchecked Sendable {
   /// Starts listening for new versions and, in background mode, the
   /// thread; then looks once, for a database opened with work to do.
   func start() {
+    pointers = versions.compactPointers.mapValues(\.userKey)
     knownLevel0.withLock { $0 = Set(versions.current.levels[0].map(\.number)) }
+    pending.withLock { $0 = picker.pendingBytes(currentLevels) }
     versions.observe { [weak self] version in self?.noticed(version) }
     if options.background {
       state.withLock { threadDone = false }
@@ -92,6 +101,7 @@ public final class Compactor: @unchecked Sendable {
       return new.reduce(UInt64(0)) { $0 + $1.metadata.fileSize }
     }
     if flushed > 0 { stats.withLock { $0.bytesFlushed += flushed } }
+    pending.withLock { $0 = picker.pendingBytes(version.levels.map { $0.map(\.metadata) }) }
     if options.automatic { wake() }
   }
 
@@ -146,7 +156,7 @@ public final class Compactor: @unchecked Sendable {
     defer { running.unlock() }
     var results: [CompactionResult] = []
     while !isStopping, database.engine.background.error == nil,
-      let plan = picker.pick(versions.current.levels.map { $0.map(\.metadata) }, pointers: pointers)
+      let plan = picker.pick(currentLevels, pointers: pointers)
     {
       results.append(try execute(plan))
       state.withLock { state.broadcast() }
@@ -154,8 +164,54 @@ public final class Compactor: @unchecked Sendable {
     return results
   }
 
-  /// Runs `plan` (the shell's and the tests' way in; it must fit the
-  /// current version).
+  /// Runs the compaction the picker chooses now, if any level is due.
+  public func compactNext() throws -> CompactionResult? {
+    running.lock()
+    defer { running.unlock() }
+    guard let plan = picker.pick(currentLevels, pointers: pointers) else { return nil }
+    let result = try execute(plan)
+    state.withLock { state.broadcast() }
+    return result
+  }
+
+  // snippet: compact-range
+  /// Compacts every table whose keys meet `from...to` (`nil`: open-ended)
+  /// down the levels, one level at a time, as LevelDB's `CompactRange`
+  /// does: level 0 into 1, then 1 into 2, and so on to the deepest level
+  /// holding such a table, so that afterwards the range is on that level
+  /// alone, with whatever it could drop dropped.
+  public func compactRange(from: Bytes?, to: Bytes?) throws -> [CompactionResult] {
+    running.lock()
+    defer { running.unlock() }
+    func overlapping(_ level: Int) -> [TableMetadata] {
+      currentLevels[level].filter { table in
+        (from.map { compareBytes(table.largest.userKey, $0) >= 0 } ?? true)
+          && (to.map { compareBytes(table.smallest.userKey, $0) <= 0 } ?? true)
+      }
+    }
+    let deepest = (1..<CompactionOptions.levelCount).last { !overlapping($0).isEmpty } ?? 1
+    var results: [CompactionResult] = []
+    for level in 0..<deepest {
+      let seeds = overlapping(level)
+      guard !seeds.isEmpty else { continue }
+      let reason = "compact range \(from.map(Format.printable) ?? "-")..\(to.map(Format.printable) ?? "-")"
+      results.append(try execute(picker.plan(level: level, seeds: seeds, levels: currentLevels, reason: reason)))
+      state.withLock { state.broadcast() }
+    }
+    return results
+  }
+  // end snippet
+
+  private var currentLevels: [[TableMetadata]] { versions.current.levels.map { $0.map(\.metadata) } }
+
+  /// What the picker would run next, for `show compaction`.
+  public func nextPlan() -> CompactionPlan? {
+    running.lock()
+    defer { running.unlock() }
+    return picker.pick(currentLevels, pointers: pointers)
+  }
+
+  /// Runs `plan` (the tests' way in; it must fit the current version).
   public func run(_ plan: CompactionPlan) throws -> CompactionResult {
     running.lock()
     defer { running.unlock() }
@@ -209,12 +265,17 @@ public final class Compactor: @unchecked Sendable {
   private func execute(_ plan: CompactionPlan) throws -> CompactionResult {
     let started = DispatchTime.now()
     let files = Dictionary(uniqueKeysWithValues: versions.current.tables.map { ($0.number, $0) })
+    if let missing = plan.allInputs.first(where: { files[$0.table.number] == nil }) {
+      throw CompactionError.notInVersion(missing.table.name)
+    }
     tracer(
       .compaction, "pick", "L\(plan.level) → L\(plan.outputLevel)", plan.reason,
       why: "a level over its limit costs reads (level 0) or space (deeper levels)")
     var result = CompactionResult(plan: plan, outputs: [])
     var edit = VersionEdit()
     edit.deleted = plan.allInputs.map { ($0.level, $0.table.number) }
+    let pointer = plan.inputs.map(\.largest).max()!
+    edit.compactPointers = [(plan.level, pointer)]
     if plan.isTrivialMove {
       let table = plan.inputs[0]
       edit.added = [(plan.outputLevel, table)]
@@ -233,7 +294,7 @@ public final class Compactor: @unchecked Sendable {
         edit, added: outputs,
         why: "compacted into " + (outputs.isEmpty ? "nothing" : outputs.map(\.name).joined(separator: " ")))
     }
-    pointers[plan.level] = keyRange(plan.inputs).largest
+    pointers[plan.level] = pointer.userKey
     record(result, seconds: Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9)
     tracer(.compaction, "done", result.summary, why: "the edit is durable; the inputs go once no reader holds them")
     return result
@@ -340,6 +401,19 @@ private struct GrandparentOverlap {
     guard bytes > limit else { return false }
     bytes = 0
     return true
+  }
+}
+
+/// A compaction that cannot run as asked.
+public enum CompactionError: Error, CustomStringConvertible {
+  /// A plan names a table the current version does not hold (the plan was
+  /// made from an older version).
+  case notInVersion(String)
+
+  public var description: String {
+    switch self {
+    case .notInVersion(let name): "\(name) is not in the current version; plan the compaction again"
+    }
   }
 }
 

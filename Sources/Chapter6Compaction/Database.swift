@@ -92,6 +92,25 @@ public final class Database: EngineDatabase, @unchecked Sendable {
     return try compactor.compactWhileDue()
   }
 
+  /// Runs the one compaction the picker chooses now, if a level is due.
+  public func compactNext() throws -> CompactionResult? {
+    try engine.waitForFlush()
+    if let error = engine.background.error { throw error }
+    return try compactor.compactNext()
+  }
+
+  /// Compacts the tables that meet `from...to` down to the deepest level
+  /// holding any of them (`Compactor.compactRange`); then, in inline mode,
+  /// whatever that made due.
+  @discardableResult
+  public func compactRange(from: Bytes?, to: Bytes?) throws -> [CompactionResult] {
+    try engine.waitForFlush()
+    if let error = engine.background.error { throw error }
+    let results = try compactor.compactRange(from: from, to: to)
+    compactor.runIfWanted()
+    return results
+  }
+
   /// Waits until no flush is running and no level is due (tests, the
   /// benchmark, the shell).
   public func waitForCompaction() throws {

@@ -183,3 +183,92 @@ import Testing
     #expect(lines.contains("write") || lines.contains("move"))
   }
 }
+
+/// `compact`, `compact range`, the compaction pointers in the manifest, and
+/// the stall on bytes owed.
+@Suite struct CompactionControlTests {
+  func fill(_ db: Database, _ keys: Range<Int>, round: Int = 0) throws {
+    for i in keys { try db.put(Fixture.key(i), Fixture.value(i, round: round)) }
+  }
+
+  @Test func compactRangePushesTheRangeToTheDeepestLevelHoldingIt() throws {
+    let db = try Fixture.open(MemoryFileSystem())
+    try fill(db, 0..<1500)
+    try db.flush()
+    try db.waitForCompaction()
+    let deepest = try #require(db.versions.current.levels.lastIndex { !$0.isEmpty })
+    #expect(deepest >= 2)
+    for i in 100..<110 { try db.delete(Fixture.key(i)) }
+    try db.flush()
+    let results = try db.compactRange(from: Fixture.key(100), to: Fixture.key(109))
+    #expect(!results.isEmpty)
+    // Every table that meets the range is on the deepest level now, and the
+    // tombstones are gone with the values they deleted.
+    for (level, tables) in db.versions.current.levels.enumerated() where level < deepest {
+      for table in tables {
+        #expect(
+          compareBytes(table.metadata.largest.userKey, Fixture.key(100)) < 0
+            || compareBytes(table.metadata.smallest.userKey, Fixture.key(109)) > 0,
+          "L\(level) \(table.name) \(table.metadata.keyRange)")
+      }
+    }
+    #expect(results.last?.dropped[.tombstone] == 10)
+    for i in 95..<115 { #expect(try db.get(Fixture.key(i)) == ((100..<110).contains(i) ? nil : Fixture.value(i))) }
+    #expect(Fixture.levelProblems(db).isEmpty)
+  }
+
+  @Test func compactRunsOneCompactionOrSaysNothingIsDue() throws {
+    var options = Fixture.options()
+    options.compaction.automatic = false
+    let db = try Fixture.open(MemoryFileSystem(), options)
+    #expect(try db.compactNext() == nil)
+    try fill(db, 0..<400)
+    try db.flush()
+    #expect(Fixture.shape(db)[0] > 2, "no compaction runs by itself: \(Fixture.shape(db))")
+    let result = try #require(try db.compactNext())
+    #expect(result.plan.level == 0)
+    #expect(Fixture.shape(db)[0] == 0)
+  }
+
+  @Test func compactionPointersAreInTheManifestAndSurviveAReopen() throws {
+    let fs = MemoryFileSystem()
+    var rng = SeededGenerator(seed: 3)
+    let db = try Fixture.open(fs)
+    for round in 0..<3 {
+      for i in (0..<600).shuffled(using: &rng) { try db.put(Fixture.key(i), Fixture.value(i, round: round)) }
+    }
+    try db.waitForCompaction()
+    let pointers = db.versions.compactPointers
+    #expect(pointers[0] != nil && pointers[1] != nil, "\(pointers)")
+    try db.close()
+    let reopened = try Fixture.open(fs)
+    #expect(reopened.versions.compactPointers == pointers)
+  }
+
+  @Test func writesStallOnTheBytesCompactionOwes() throws {
+    var options = Fixture.options(memtableSize: 256, level0Trigger: 1, background: true)
+    options.compaction.level0Slowdown = 1000
+    options.compaction.level0Stop = 1000
+    options.compaction.pendingBytesSlowdown = 512
+    options.compaction.pendingBytesStop = 4096
+    let events = TraceRecorder()
+    let db = try Fixture.open(MemoryFileSystem(), options, tracer: events.tracer())
+    for i in 0..<400 { try db.put(Fixture.key(i), Fixture.value(i)) }
+    try db.waitForCompaction()
+    let stats = db.compactor.statistics
+    #expect(stats.slowedWrites + stats.stoppedWrites > 0)
+    #expect(events.events.contains { $0.action == "stall" && $0.details.hasPrefix("compaction owes") })
+    for i in 0..<400 { #expect(try db.get(Fixture.key(i)) == Fixture.value(i)) }
+    try db.close()
+  }
+
+  @Test func theOwedBytesAreEachLevelsExcess() {
+    var options = CompactionOptions()
+    options.level0Trigger = 2
+    options.level1Bytes = 1000
+    let picker = CompactionPicker(options: options)
+    #expect(picker.pendingBytes(levels([table(9, "a", "b", size: 300)], [table(3, "a", "z", size: 1500)])) == 500)
+    #expect(
+      picker.pendingBytes(levels([table(9, "a", "b", size: 300), table(8, "a", "b", size: 200)], [])) == 500)
+  }
+}

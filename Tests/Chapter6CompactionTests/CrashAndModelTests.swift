@@ -1,4 +1,5 @@
 import Chapter1WAL
+import Chapter2Memtable
 import Chapter3SSTable
 import Chapter4Manifest
 import Foundation
@@ -10,7 +11,7 @@ import Testing
 
 /// Crash safety and the reference model with compaction running all the
 /// time: levels so small that nearly every flush sets off a compaction,
-/// and often a cascade of them down the levels.
+/// and often a cascade of them down the levels, with snapshots held.
 @Suite struct CrashAndModelTests {
   /// Memtables of 300 B, level 0 compacted at 2 tables, level 1 of 300 B,
   /// tables of 200 B: a workload of 60 batches over 12 keys reaches level 2.
@@ -32,7 +33,7 @@ import Testing
       }
       for problem in Fixture.levelProblems(db) { leaks.add(problem) }
       compactions.withLock { $0 = max($0, db.versions.current.levels.lastIndex { !$0.isEmpty } ?? 0) }
-      return db
+      return SnapshotHolder(db)
     }
     #expect(failures.isEmpty, "seed \(seed): \(failures.prefix(3).joined(separator: "\n"))")
     #expect(leaks.all.isEmpty, "\(leaks.all.prefix(3))")
@@ -74,7 +75,8 @@ import Testing
       return db.lastSequence
     }
     func flush() throws { try db.flush() }
-    func merge() throws { try db.compact() }
+    /// Every table, down to the deepest level (`compact range - -`).
+    func merge() throws { try db.compactRange(from: nil, to: nil) }
     func openIterator() throws -> Int {
       let iterator = db.makeIterator()
       try iterator.seekToFirst()
@@ -95,6 +97,30 @@ import Testing
       try db.memtables.active.checkInvariants()
       if let problem = Fixture.levelProblems(db).first { throw ModelProblem(problem) }
     }
+  }
+
+  /// The database, taking a snapshot every seventh write and holding the
+  /// last two, so that the compactions under the crash test must keep the
+  /// versions those snapshots read.
+  final class SnapshotHolder: KeyValueStore, @unchecked Sendable {
+    let db: Database
+    private var writes = 0
+    private var held: [SnapshotList.Snapshot] = []
+
+    init(_ db: Database) { self.db = db }
+
+    func write(_ batch: WriteBatch, options: WriteOptions) throws -> SequenceNumber {
+      let sequence = try db.write(batch, options: options)
+      writes += 1
+      if writes % 7 == 0 {
+        held.append(db.snapshot())
+        if held.count > 2 { db.release(held.removeFirst()) }
+      }
+      return sequence
+    }
+    func get(_ key: Bytes) throws -> Bytes? { try db.get(key) }
+    func scan(from: Bytes?, to: Bytes?) throws -> [KeyValuePair] { try db.scan(from: from, to: to) }
+    func close() throws { try db.close() }
   }
 
   struct ModelProblem: Error, CustomStringConvertible {

@@ -61,6 +61,8 @@ public struct TableMetadata: Hashable, Sendable, CustomStringConvertible {
 ///                        varint entries, varint length + smallest internal key,
 ///                        varint length + largest internal key
 ///  5    deleteTable      varint level, varint number
+///  6    compactPointer   varint level, varint length + internal key: where
+///                        the level's next compaction starts (chapter 6)
 /// ```
 ///
 /// An unknown tag is an error, never skipped: a field's length depends on
@@ -76,6 +78,10 @@ public struct VersionEdit: Hashable, Sendable, CustomStringConvertible {
   public var added: [(level: Int, table: TableMetadata)] = []
   /// Tables removed: level and file number.
   public var deleted: [(level: Int, number: UInt64)] = []
+  /// Per level, the largest key its last compaction took, so that the next
+  /// one starts after it even across a restart (chapter 6 writes them;
+  /// the manifest only keeps the newest of each level).
+  public var compactPointers: [(level: Int, key: InternalKey)] = []
 
   public init() {}
 
@@ -86,6 +92,7 @@ public struct VersionEdit: Hashable, Sendable, CustomStringConvertible {
     case lastSequence = 3
     case addTable = 4
     case deleteTable = 5
+    case compactPointer = 6
   }
 
   /// Levels the manifest can name; chapter 6 uses them all.
@@ -119,6 +126,11 @@ public struct VersionEdit: Hashable, Sendable, CustomStringConvertible {
       out.appendVarint(Tag.deleteTable.rawValue)
       out.appendVarint(UInt64(level))
       out.appendVarint(number)
+    }
+    for (level, key) in compactPointers {
+      out.appendVarint(Tag.compactPointer.rawValue)
+      out.appendVarint(UInt64(level))
+      out.appendLengthPrefixed(InternalKeyEncoding.encode(key))
     }
     return out
   }
@@ -163,6 +175,9 @@ public struct VersionEdit: Hashable, Sendable, CustomStringConvertible {
       case .deleteTable:
         let level = try readLevel(&reader)
         edit.deleted.append((level, try reader.readVarint()))
+      case .compactPointer:
+        let level = try readLevel(&reader)
+        edit.compactPointers.append((level, try readKey(&reader)))
       }
     }
     return edit
@@ -195,6 +210,7 @@ public struct VersionEdit: Hashable, Sendable, CustomStringConvertible {
     if let logNumber { lines.append("log number \(logNumber)") }
     if let nextFileNumber { lines.append("next file \(nextFileNumber)") }
     if let lastSequence { lines.append("last seq \(lastSequence)") }
+    for (level, key) in compactPointers { lines.append("compact pointer L\(level) \(Format.printable(key.userKey))") }
     return lines
   }
 

@@ -84,6 +84,8 @@ public final class Version: @unchecked Sendable {
 /// there can be deleted).
 struct VersionBuilder {
   var levels: [[TableMetadata]]
+  /// The newest compaction pointer of each level (replay only).
+  var compactPointers: [Int: InternalKey] = [:]
 
   init(levels: [[TableMetadata]] = Array(repeating: [], count: VersionEdit.levelCount)) {
     self.levels = levels
@@ -108,6 +110,7 @@ struct VersionBuilder {
       }
       levels[level].append(table)
     }
+    for (level, key) in edit.compactPointers { compactPointers[level] = key }
     levels[0].sort { $0.number > $1.number }
     for level in 1..<levels.count { levels[level].sort { $0.smallest < $1.smallest } }
     return nil

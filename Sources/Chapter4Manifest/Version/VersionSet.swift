@@ -48,6 +48,8 @@ public final class VersionSet: @unchecked Sendable {
   private var isClosed = false
   /// Who hears of each new version (`observe`).
   private let observers = Locked<[@Sendable (Version) -> Void]>([])
+  /// The newest compaction pointer of each level the edits have recorded.
+  private var pointers: [Int: InternalKey] = [:]
 
   private init(
     directory: String, fileSystem: any FileSystem, options: Options, tracer: Tracer, access: any TableAccess,
@@ -125,6 +127,7 @@ public final class VersionSet: @unchecked Sendable {
       directory: directory, fileSystem: fileSystem, options: options, tracer: tracer, access: access,
       version: Version(id: 1, levels: levels), manifest: manifest, nextNumber: max(nextNumber, number + 1),
       logNumber: logNumber, lastSequence: lastSequence)
+    set.pointers = builder.compactPointers
     return Recovered(versionSet: set, logNumber: logNumber, lastSequence: lastSequence)
   }
   // end snippet
@@ -200,6 +203,14 @@ public final class VersionSet: @unchecked Sendable {
     return (recordedLogNumber, nextNumber, recordedLastSequence)
   }
 
+  /// The newest compaction pointer of each level, as the edits recorded
+  /// them (chapter 6's compactor starts from these).
+  public var compactPointers: [Int: InternalKey] {
+    lock.lock()
+    defer { lock.unlock() }
+    return pointers
+  }
+
   /// The live manifest's name, size and number of edits.
   public var manifestStatus: (name: String, size: Int, edits: Int) {
     lock.lock()
@@ -265,6 +276,7 @@ public final class VersionSet: @unchecked Sendable {
     for file in added { tableFiles[file.number] = file }
     for (_, number) in edit.deleted { departures[number] = why }
     recordedLogNumber = edit.logNumber ?? recordedLogNumber
+    for (level, key) in edit.compactPointers { pointers[level] = key }
     recordedLastSequence = edit.lastSequence!
     // Past the limit, and at least twice what a rewrite would leave, so a
     // version too big for the limit is not rewritten at every edit.
@@ -295,6 +307,7 @@ public final class VersionSet: @unchecked Sendable {
     for (level, tables) in currentVersion.levels.enumerated() {
       for table in tables { snapshot.added.append((level, table.metadata)) }
     }
+    snapshot.compactPointers = pointers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     lock.unlock()
     tracer(
       .manifest, "rewrite", "\(old.name) is \(old.size) B", "over the \(options.maxManifestSize) B limit",

@@ -35,7 +35,7 @@ enum FlushCommands {
   ) { engine, _ in engine.memtableLines() }
 
   static let tableTopic = ShowTopic.of(
-    (any LoggingEngine).self, "sst", summary: "a table, whole: footer, properties, index, every block and entry",
+    (any LoggingEngine).self, "sst", summary: "a whole table: footer, properties, index, blocks and entries",
     takesFile: true, fileCompletion: .databaseFileEnding(".sst")
   ) { engine, file in
     try TableDump.run(

@@ -50,18 +50,29 @@ enum Chapter6Adapter {
     tools: [])
 
   static let compact = Command(
-    name: "compact", usage: "compact", summary: "run every compaction that is due, now",
+    name: "compact", usage: "compact [range FROM TO]", summary: "run the next compaction, or compact a range",
     help: """
-      Runs the compactions the picker finds due, one after another, until no \
-      level is over its limit, and prints what each did: which tables it \
-      merged, what it wrote, and what it dropped (versions no snapshot can \
-      see, tombstones with nothing left below them). With nothing due it says \
-      which level is fullest. Compaction also runs by itself after each flush; \
-      show levels shows the scores it decides by.
+      compact: runs the one compaction the picker chooses now (the level with \
+      the highest score of at least 1), traced step by step: why these \
+      inputs, what was merged and written, what was dropped and why, the \
+      edit. With nothing due it says which level is fullest. Compaction also \
+      runs by itself after each flush; show levels shows the scores.
+      compact range FROM TO: compacts every table whose keys meet FROM..TO \
+      (- for an open end) down the levels, one level at a time, to the \
+      deepest level that holds any of them.
       """,
-    arity: 0...0, needsDatabase: true
-  ) { shell, _ in
-    for line in try shell.engine(as: Chapter6Engine.self).compact() { shell.say(line) }
+    arity: 0...3, completions: [.words(["range"]), .none, .none], needsDatabase: true
+  ) { shell, arguments in
+    let engine = try shell.engine(as: Chapter6Engine.self)
+    guard arguments.count > 0 else {
+      for line in try engine.compactNext() { shell.say(line) }
+      return
+    }
+    guard arguments.text(0) == "range", arguments.count == 3 else {
+      throw ShellError("usage: compact [range FROM TO], with - for an open end")
+    }
+    func bound(_ index: Int) -> Bytes? { arguments.text(index) == "-" ? nil : arguments.bytes(index) }
+    for line in try engine.compactRange(from: bound(1), to: bound(2)) { shell.say(line) }
   }
 }
 
@@ -80,15 +91,22 @@ final class Chapter6Engine: ManifestEngine<Chapter6Compaction.Database> {
   }
 
   /// `compact`.
-  func compact() throws -> [String] {
-    let results = try database.compact()
-    guard !results.isEmpty else {
-      let fullest = database.compactor.picker.scores(levels).max { $0.score < $1.score }
-      return [
-        "ok  nothing is due" + (fullest.map { String(format: " (fullest: L\($0.level), score %.2f)", $0.score) } ?? "")
-      ]
-    }
+  func compactNext() throws -> [String] {
+    guard let result = try database.compactNext() else { return ["ok  " + nothingDue()] }
+    return ["ok  " + result.summary]
+  }
+
+  /// `compact range FROM TO`.
+  func compactRange(from: Bytes?, to: Bytes?) throws -> [String] {
+    let results = try database.compactRange(from: from, to: to)
+    guard !results.isEmpty else { return ["ok  no table meets the range"] }
     return ["ok  \(Format.plural(results.count, "compaction"))"] + results.map { "    " + $0.summary }
+  }
+
+  /// `nothing is due (fullest: L2, score 0.72)`.
+  private func nothingDue() -> String {
+    let fullest = database.compactor.picker.scores(levels).max { $0.score < $1.score }
+    return "nothing is due" + (fullest.map { " (fullest: L\($0.level), score \(scoreText($0.score)))" } ?? "")
   }
 
   private var levels: [[TableMetadata]] { manifest.versions.current.levels.map { $0.map(\.metadata) } }
@@ -107,7 +125,7 @@ final class Chapter6Engine: ManifestEngine<Chapter6Compaction.Database> {
       if level < scores.count {
         let s = scores[level]
         let limit = level == 0 ? "compacted at \(s.target) tables" : "limit \(Format.size(Int(clamping: s.target)))"
-        head += String(format: "; %@, score %.2f", limit, s.score) + (s.score >= 1 ? " (due)" : "")
+        head += "; \(limit), score \(scoreText(s.score))" + (s.score >= 1 ? " (due)" : "")
       } else {
         head += "; the last level"
       }
@@ -128,7 +146,13 @@ final class Chapter6Engine: ManifestEngine<Chapter6Compaction.Database> {
   }
 
   /// `show compaction`: the statistics table.
-  func compactionLines() -> [String] { database.compactor.statistics.lines(times: !environment.deterministic) }
+  func compactionLines() -> [String] {
+    let next = database.compactor.nextPlan().map { plan in
+      "next: L\(plan.level) → L\(plan.outputLevel), " + (plan.isTrivialMove ? "a move: " : "")
+        + "\(plan.reason); inputs " + plan.allInputs.map { "L\($0.level) \($0.table.name)" }.joined(separator: " ")
+    }
+    return [next ?? "next: " + nothingDue()] + database.compactor.statistics.lines(times: !environment.deterministic)
+  }
 
   /// `show stats`' compaction lines.
   func compactionSummary() -> [String] {
@@ -142,6 +166,10 @@ final class Chapter6Engine: ManifestEngine<Chapter6Compaction.Database> {
     ]
   }
 }
+
+/// A score to two places, rounded down: 0.998 is not yet due, and must not
+/// print as 1.00.
+private func scoreText(_ score: Double) -> String { String(format: "%.2f", (score * 100).rounded(.down) / 100) }
 
 extension Chapter6Engine {
   /// Chapter 6: chapter 5's engine with compaction; the compaction flags
