@@ -15,17 +15,21 @@ public struct BenchEngine: Sendable {
   /// Lines printed after the last benchmark, for engines with more to say
   /// (chapter 6's compaction statistics).
   public let report: (@Sendable () -> [String])?
+  /// Compacts the whole key range (`compact`), for engines that compact.
+  public let compactAll: (@Sendable () throws -> Void)?
 
   public init(
     store: any KeyValueStore, makeIterator: @escaping @Sendable () throws -> any KeyValueIterator,
     waitForBackgroundWork: @escaping @Sendable () -> Void = {},
-    readCounters: (@Sendable () -> BenchReadCounters)? = nil, report: (@Sendable () -> [String])? = nil
+    readCounters: (@Sendable () -> BenchReadCounters)? = nil, report: (@Sendable () -> [String])? = nil,
+    compactAll: (@Sendable () throws -> Void)? = nil
   ) {
     self.store = store
     self.makeIterator = makeIterator
     self.waitForBackgroundWork = waitForBackgroundWork
     self.readCounters = readCounters
     self.report = report
+    self.compactAll = compactAll
   }
 }
 

@@ -30,6 +30,7 @@ public enum BenchFlags {
     ("readreverse", "iterate backward over up to reads entries (engines that can)"),
     ("seekrandom", "position an iterator at reads random keys"),
     ("deleterandom", "delete num random keys"),
+    ("compact", "compact the whole key range down the levels (engines that compact)"),
     ("reopen", "beach only: close and reopen the database (recovery time)"),
   ]
 

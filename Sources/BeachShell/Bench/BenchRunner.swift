@@ -213,6 +213,15 @@ public final class BenchRunner {
       return try write(name, sequential: false, keySpace: c.num, sync: c.sync, deleting: true)
     case "reopen":
       return try reopen(name)
+    case "compact":
+      guard let compact = try openEngine().compactAll else {
+        return .skipped(name, because: "chapter \(descriptor.chapter)'s engine does not compact")
+      }
+      try openEngine().waitForBackgroundWork()
+      let start = monotonicSeconds()
+      try compact()
+      let seconds = monotonicSeconds() - start
+      return BenchResult(name: name, operations: 1, threadSeconds: seconds, elapsedSeconds: seconds)
     default:
       throw BenchError("unknown benchmark '\(name)'")
     }

@@ -186,7 +186,8 @@ extension Chapter6Engine {
       store: database, makeIterator: { database.makeIterator() },
       waitForBackgroundWork: { try? database.waitForCompaction() },
       readCounters: { Chapter5Engine.readCounters(database.reads.tables) },
-      report: { ["Compaction statistics:"] + database.compactor.statistics.lines() })
+      report: { ["Compaction statistics:"] + database.compactor.statistics.lines() },
+      compactAll: { try database.compactRange(from: nil, to: nil) })
   }
 
   /// db_bench's compaction flags, by their names.
