@@ -39,6 +39,33 @@ import Testing
     for i in stride(from: 0, to: 600, by: 7) { #expect(try reopened.get(Fixture.key(i)) == Fixture.value(i, round: 2)) }
   }
 
+  @Test func scansAndSeeksWalkEachLevelAsOneSortedRun() throws {
+    let db = try Fixture.open(MemoryFileSystem())
+    try fill(db, count: 600, rounds: 3)
+    try db.waitForCompaction()
+    #expect(db.versions.current.levels.dropFirst().filter { $0.count > 1 }.count >= 2)
+    for start in stride(from: 0, to: 600, by: 53) {
+      let got = try db.scan(from: Fixture.key(start), to: Fixture.key(start + 37))
+      #expect(got.map(\.key) == (start..<min(start + 37, 600)).map(Fixture.key))
+      #expect(got.allSatisfy { $0.value.starts(with: Bytes(utf8: "value")) })
+    }
+    let iterator = db.makeIterator()
+    try iterator.seek(Fixture.key(599))
+    #expect(iterator.key == Fixture.key(599))
+    try iterator.next()
+    #expect(!iterator.isValid)
+    try iterator.seek(Bytes(utf8: "zzz"))
+    #expect(!iterator.isValid)
+    try iterator.seekToFirst()
+    var count = 0
+    while iterator.isValid {
+      count += 1
+      try iterator.next()
+    }
+    #expect(count == 600)
+    iterator.close()
+  }
+
   @Test func overwrittenVersionsAreDroppedSoTheDataShrinks() throws {
     let db = try Fixture.open(MemoryFileSystem())
     try fill(db, count: 100, rounds: 20)

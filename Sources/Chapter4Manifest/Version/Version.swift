@@ -133,6 +133,62 @@ extension TableFile {
   }
 }
 
+// snippet: level-iterator
+/// The tables of one level below level 0 as one iterator. Their ranges are
+/// disjoint and sorted, so the level is a single sorted run: a scan walks
+/// the tables in turn, opening each only when it gets there, and a seek
+/// opens the one table whose range can hold its target. A merge of the
+/// levels then compares one entry per level, not one per table.
+struct LevelIterator: InternalIterator {
+  let tables: [TableFile]
+  private var index = 0
+  private var current: (any InternalIterator)?
+
+  init(_ tables: [TableFile]) { self.tables = tables }
+
+  var isValid: Bool { current?.isValid ?? false }
+  var key: InternalKey { current!.key }
+  var value: Bytes { current!.value }
+
+  mutating func seekToFirst() throws {
+    try open(0)
+    try current?.seekToFirst()
+    try skipFinishedTables()
+  }
+
+  mutating func seek(_ target: InternalKey) throws {
+    // The first table whose last key is at or after the target.
+    var low = 0
+    var high = tables.count
+    while low < high {
+      let middle = (low + high) / 2
+      if tables[middle].metadata.largest < target { low = middle + 1 } else { high = middle }
+    }
+    try open(low)
+    try current?.seek(target)
+    try skipFinishedTables()
+  }
+
+  mutating func next() throws {
+    try current!.next()
+    try skipFinishedTables()
+  }
+
+  /// At the end of one table, the next table's first entry.
+  private mutating func skipFinishedTables() throws {
+    while current != nil, !current!.isValid, index + 1 < tables.count {
+      try open(index + 1)
+      try current!.seekToFirst()
+    }
+  }
+
+  private mutating func open(_ position: Int) throws {
+    index = position
+    current = position < tables.count ? TableFile.makeIterator(tables[position]) : nil
+  }
+}
+// end snippet
+
 /// An iterator with nothing in it but an error, thrown at every move.
 struct FailedIterator: InternalIterator {
   let error: any Error

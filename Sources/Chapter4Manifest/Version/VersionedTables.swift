@@ -53,10 +53,14 @@ public final class VersionedTables: EngineTables, @unchecked Sendable {
 
   public func endPointRead(_ version: Version) { versions.endRead(version) }
 
-  /// A scan pins the current version by name, for as long as it runs.
+  /// A scan pins the current version by name, for as long as it runs. It
+  /// merges one iterator per level 0 table, and one per deeper level: a
+  /// sorted run is walked table by table (`LevelIterator`).
   public func beginScan(holder: String) -> (iterators: [any InternalIterator], read: VersionSet.Pin) {
     let pin = versions.pin(holder)
-    return (pin.version.tables.map(TableFile.makeIterator), pin)
+    let levels = pin.version.levels
+    let deeper = levels.dropFirst().filter { !$0.isEmpty }.map { LevelIterator($0) as any InternalIterator }
+    return (levels[0].map(TableFile.makeIterator) + deeper, pin)
   }
   // end snippet
 

@@ -47,7 +47,7 @@ enum Chapter6Adapter {
         environment: environment)
     },
     bench: Chapter6Engine.bench,
-    tools: [])
+    tools: [CompactionSimCommand.self])
 
   static let compact = Command(
     name: "compact", usage: "compact [range FROM TO]", summary: "run the next compaction, or compact a range",
