@@ -19,14 +19,19 @@ public struct MergingIterator: InternalIterator {
   private var sources: [any InternalIterator]
   /// Indices into `sources` of those that are valid, as a min-heap by key.
   private var heap: [Int] = []
+  /// Each valid source's current key, read once when the source moves: the
+  /// heap compares these, so that a step costs one call into its source,
+  /// not one per comparison.
+  private var keys: [InternalKey]
 
   /// Merges `sources`; call a seek before reading.
   public init(_ sources: [any InternalIterator]) {
     self.sources = sources
+    self.keys = Array(repeating: InternalKey([], sequence: 0, kind: .deletion), count: sources.count)
   }
 
   public var isValid: Bool { !heap.isEmpty }
-  public var key: InternalKey { sources[heap[0]].key }
+  public var key: InternalKey { keys[heap[0]] }
   public var value: Bytes { sources[heap[0]].value }
 
   public mutating func seekToFirst() throws {
@@ -44,6 +49,7 @@ public struct MergingIterator: InternalIterator {
     let top = heap[0]
     try sources[top].next()
     if sources[top].isValid {
+      keys[top] = sources[top].key
       siftDown(0)  // its new key may belong further down
     } else {
       heap[0] = heap[heap.count - 1]  // the source is done: drop it
@@ -55,10 +61,11 @@ public struct MergingIterator: InternalIterator {
 
   private mutating func rebuild() {
     heap = sources.indices.filter { sources[$0].isValid }
+    for index in heap { keys[index] = sources[index].key }
     for position in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(position) }
   }
 
-  private func less(_ a: Int, _ b: Int) -> Bool { sources[heap[a]].key < sources[heap[b]].key }
+  private func less(_ a: Int, _ b: Int) -> Bool { keys[heap[a]] < keys[heap[b]] }
 
   private mutating func siftDown(_ start: Int) {
     var parent = start
