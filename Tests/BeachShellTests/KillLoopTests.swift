@@ -1,3 +1,4 @@
+import BeachShell
 import Chapter1WAL
 import Foundation
 import TestSupport
@@ -12,7 +13,11 @@ import Testing
 ///
 ///     BEACH_KILL_ROUNDS=200 swift test --filter KillLoopTests
 @Suite struct KillLoopTests {
-  @Test func sigkillNeverLosesAnAcknowledgedWrite() throws {
+  /// Chapter 1's engine, and the newest chapter's, whose memtables flush
+  /// and whose levels compact within a round (so the kill lands in flushes
+  /// and compactions too).
+  @Test(arguments: Array(Set([1, BenchEngineRegistry.newest.chapter])).sorted())
+  func sigkillNeverLosesAnAcknowledgedWrite(chapter: Int) throws {
     let rounds = ProcessInfo.processInfo.environment["BEACH_KILL_ROUNDS"].flatMap(Int.init) ?? 6
     let directory = try TemporaryDirectory(prefix: "beach-kill")
     defer { directory.remove() }
@@ -22,7 +27,8 @@ import Testing
 
     for round in 0..<rounds {
       let lines = try runWorkerAndKill(
-        directory: dbPath, seed: UInt64(round), afterMilliseconds: Int.random(in: 30...250, using: &rng))
+        directory: dbPath, chapter: chapter, seed: UInt64(round),
+        afterMilliseconds: Int.random(in: 30...250, using: &rng))
       var oracle = CrashOracle(startingFrom: state)
       for line in lines {
         let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
@@ -33,10 +39,10 @@ import Testing
         default: continue
         }
       }
-      let db = try Database.open(directory: dbPath, fileSystem: DiskFileSystem())
+      let db = try CrashWorkerCommand.openStore(chapter: chapter, directory: dbPath)
       let recovered = try db.contents()
       try db.close()
-      #expect(oracle.check(recovered) == nil, "round \(round), \(oracle.acknowledged) acknowledged")
+      #expect(oracle.check(recovered) == nil, "chapter \(chapter), round \(round), \(oracle.acknowledged) acknowledged")
       state = recovered
     }
   }
@@ -56,10 +62,14 @@ import Testing
   }
 
   /// Starts `beach crash-worker`, kills it after a while, returns its output lines.
-  func runWorkerAndKill(directory: String, seed: UInt64, afterMilliseconds delay: Int) throws -> [String] {
+  func runWorkerAndKill(directory: String, chapter: Int, seed: UInt64, afterMilliseconds delay: Int) throws
+    -> [String]
+  {
     let process = Process()
     process.executableURL = try Self.beachExecutable()
-    process.arguments = ["crash-worker", "--dir", directory, "--seed", "\(seed)", "--ops", "1000000"]
+    process.arguments = [
+      "crash-worker", "--dir", directory, "--seed", "\(seed)", "--ops", "1000000", "--chapter", "\(chapter)",
+    ]
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = FileHandle.nullDevice

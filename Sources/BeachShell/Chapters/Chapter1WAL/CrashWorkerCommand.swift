@@ -1,10 +1,13 @@
 import ArgumentParser
 import Chapter1WAL
+import Foundation
 
 /// `beach crash-worker`: the child process of the SIGKILL crash test.
 ///
-/// It opens chapter 1's database over the real disk (sync on) and performs
-/// random operations, deterministic from the seed. Around each one it prints
+/// It opens a chapter's database over the real disk (sync on; chapter 1's
+/// unless `--chapter` says otherwise, with the tiny memtables and levels of
+/// `crashTestConfiguration`, so that a short run flushes and compacts) and
+/// performs random operations, deterministic from the seed. Around each one it prints
 /// a line, written with one `write(2)` so nothing waits in a buffer:
 ///
 ///     begin put k17 v3-0                   before the write is submitted
@@ -17,8 +20,8 @@ import Chapter1WAL
 /// run, `v<seed>-<n>`. The parent kills the process at a random moment,
 /// reopens the directory and checks that every acknowledged write is there
 /// and the one in flight is either all there or not at all.
-struct CrashWorkerCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(
+public struct CrashWorkerCommand: ParsableCommand {
+  public static let configuration = CommandConfiguration(
     commandName: "crash-worker",
     abstract: "Write random operations, printing each acknowledgement (for the SIGKILL crash test).",
     shouldDisplay: false
@@ -36,8 +39,31 @@ struct CrashWorkerCommand: ParsableCommand {
   @Flag(help: "A deliberate bug, for the crash loop that must catch it: acknowledge writes without syncing them.")
   var unsynced = false
 
-  func run() throws {
-    let database = try Database.open(directory: dir, fileSystem: DiskFileSystem())
+  @Option(help: "The chapter whose engine to run (default: chapter 1's).")
+  var chapter = 1
+
+  /// How the worker (and the test that checks its directory) opens a
+  /// chapter's engine: through the benchmark's descriptor, with memtables
+  /// of 4 KiB, a level 1 of 16 KiB and tables of 4 KiB.
+  static var crashTestConfiguration: BenchConfiguration {
+    var configuration = BenchConfiguration()
+    configuration.writeBufferSize = 4096
+    configuration.compaction = ["max_bytes_for_level_base": 16 << 10, "target_file_size_base": 4 << 10]
+    return configuration
+  }
+
+  /// Opens `chapter`'s engine on `directory` as the crash test does.
+  public static func openStore(chapter: Int, directory: String) throws -> any KeyValueStore {
+    guard let descriptor = BenchEngineRegistry.engine(chapter: chapter) else {
+      throw ValidationError("no chapter \(chapter) engine in this build (chapters: \(BenchEngineRegistry.chapterList))")
+    }
+    return try descriptor.open(directory, crashTestConfiguration).store
+  }
+
+  public init() {}
+
+  public func run() throws {
+    let database = try Self.openStore(chapter: chapter, directory: dir)
     var random = SeededGenerator(seed: seed)
     var puts = 0
 
