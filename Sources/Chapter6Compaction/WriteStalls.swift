@@ -22,35 +22,34 @@ struct WriteStalls {
 
   func admit() {
     guard options.automatic else { return }
-    if let cause = stopCause() {
+    let level0 = versions.current.levels[0].count
+    let owed = compactor.pendingBytes
+    if let reason = stopCause(level0, owed) {
       let started = DispatchTime.now()
       tracer(
-        .compaction, "stall", "writes stop", cause,
+        .compaction, "stall", "writes stop", reason,
         why: "compaction is too far behind; writes wait for it to catch up")
-      _ = compactor.waitUntil { stopCause() == nil }
+      _ = compactor.waitUntil { stopCause(versions.current.levels[0].count, compactor.pendingBytes) == nil }
       compactor.recordStall(stopped: true, seconds: seconds(since: started))
-    } else if let cause = slowdownCause() {
+    } else if let reason = cause(
+      level0, owed, tables: options.level0Slowdown, bytes: options.pendingBytesSlowdown, "slowdown")
+    {
       tracer(
-        .compaction, "stall", "write delayed 1 ms", cause,
+        .compaction, "stall", "write delayed 1 ms", reason,
         why: "a small delay per write gives compaction time before writes would have to stop")
       Thread.sleep(forTimeInterval: 0.001)
       compactor.recordStall(stopped: false, seconds: 0.001)
     }
   }
 
-  private func stopCause() -> String? {
-    cause(tables: options.level0Stop, bytes: options.pendingBytesStop, "stop")
+  private func stopCause(_ level0: Int, _ owed: UInt64) -> String? {
+    cause(level0, owed, tables: options.level0Stop, bytes: options.pendingBytesStop, "stop")
   }
 
-  private func slowdownCause() -> String? {
-    cause(tables: options.level0Slowdown, bytes: options.pendingBytesSlowdown, "slowdown")
-  }
-
-  /// Why writes must `what` (`stop` or `slowdown`), if they must.
-  private func cause(tables: Int, bytes: UInt64, _ what: String) -> String? {
-    let level0 = versions.current.levels[0].count
+  /// Why writes must `what` (`stop` or `slowdown`), given level 0's table
+  /// count and the bytes owed, if they must.
+  private func cause(_ level0: Int, _ owed: UInt64, tables: Int, bytes: UInt64, _ what: String) -> String? {
     if level0 >= tables { return "L0 holds \(level0) tables (\(what) at \(tables))" }
-    let owed = compactor.pendingBytes
     if owed >= bytes {
       return "compaction owes \(Format.size(Int(clamping: owed))) (\(what) at \(Format.size(Int(clamping: bytes))))"
     }

@@ -173,16 +173,21 @@ class ManifestEngine<Database: EngineDatabase>: TableEngine<Database>, ManifestS
     for (level, tables) in version.levels.enumerated() where !tables.isEmpty || level < 2 {
       let order = level == 0 ? "newest first, ranges overlap" : "sorted by key, ranges disjoint"
       lines.append("  L\(level)  \(Format.plural(tables.count, "table"))" + (tables.isEmpty ? "" : " (\(order))"))
-      for table in tables {
-        let m = table.metadata
-        lines.append(
-          "      \(m.name)  keys \(m.keyRange), \(Format.plural(Int(m.entryCount), "entry", "entries")), \(m.fileSize) B"
-        )
-      }
+      for table in tables { lines.append(tableLine(table.metadata)) }
     }
-    for (id, holders) in manifest.versions.pins() where id != version.id {
-      lines.append("version \(id) pinned by \(holders.joined(separator: ", "))")
+    return lines + pinLines(besides: version)
+  }
+
+  /// One table in `show levels`: name, key range, entries, bytes.
+  func tableLine(_ m: TableMetadata) -> String {
+    "      \(m.name)  keys \(m.keyRange), \(Format.plural(Int(m.entryCount), "entry", "entries")), \(m.fileSize) B"
+  }
+
+  /// `show levels`' last lines: the versions other than `current` that
+  /// readers pin, and who pins them.
+  func pinLines(besides current: Version) -> [String] {
+    manifest.versions.pins().filter { $0.version != current.id }.map { id, holders in
+      "version \(id) pinned by \(holders.joined(separator: ", "))"
     }
-    return lines
   }
 }

@@ -133,16 +133,10 @@ final class Chapter6Engine: ManifestEngine<Chapter6Compaction.Database> {
       let shown = tables.count <= 8 ? Array(tables) : Array(tables.prefix(4)) + Array(tables.suffix(3))
       for (index, table) in shown.enumerated() {
         if tables.count > 8 && index == 4 { lines.append("      … \(tables.count - 7) more") }
-        let m = table.metadata
-        lines.append(
-          "      \(m.name)  keys \(m.keyRange), \(Format.plural(Int(m.entryCount), "entry", "entries")), \(m.fileSize) B"
-        )
+        lines.append(tableLine(table.metadata))
       }
     }
-    for (id, holders) in manifest.versions.pins() where id != version.id {
-      lines.append("version \(id) pinned by \(holders.joined(separator: ", "))")
-    }
-    return lines
+    return lines + pinLines(besides: version)
   }
 
   /// `show compaction`: the statistics table.
