@@ -80,6 +80,16 @@ public struct Block: Sendable {
     self.entriesEnd = entriesEnd
   }
 
+  /// A block with no entries (one restart point at 0): what an iterator
+  /// holds when it is in no block.
+  public static let empty = Block(contents: [0, 0, 0, 0, 1, 0, 0, 0], restartCount: 1, entriesEnd: 0)
+
+  private init(contents: Bytes, restartCount: Int, entriesEnd: Int) {
+    self.contents = contents
+    self.restartCount = restartCount
+    self.entriesEnd = entriesEnd
+  }
+
   /// The offset of restart point `index`. REQUIRES: `index < restartCount`.
   public func restart(_ index: Int) -> Int {
     Int(decodeFixed32(contents, at: entriesEnd + 4 * index))

@@ -24,8 +24,16 @@ public struct BlockIterator: Sendable {
   private var nextOffset: Int
   /// The restart point at or before the current entry.
   private var restartIndex: Int
-  /// The current entry's whole key. REQUIRES: `isValid`.
+  /// The current entry's whole key. REQUIRES: `isValid`. After `next`
+  /// runs off the end of the block, still the last entry's key.
   public private(set) var key: Bytes = []
+  /// The key decoded before the current one, when the current entry was
+  /// decoded right after it; its buffer is reused for the next key, so
+  /// moving forward copies only the prefix two keys share.
+  private var previousKey: Bytes = []
+  /// Whether `previousKey` holds the key of the entry just before the
+  /// current one (false right after a seek to a restart point).
+  private var hasPreviousKey = false
   private var valueRange: Range<Int> = 0..<0
 
   init(block: Block, comparator: KeyComparator) {
@@ -48,6 +56,18 @@ public struct BlockIterator: Sendable {
   /// Lends the current key in place. REQUIRES: `isValid`.
   public func withUnsafeKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
     try key.withUnsafeBytes(body)
+  }
+
+  /// Lends the current value where it lies in the block. REQUIRES: `isValid`.
+  public func withUnsafeValue<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    try block.contents.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[valueRange])) }
+  }
+
+  /// Lends the key of the entry before the current one, if the current
+  /// entry was decoded right after it (what a reader checks order
+  /// against); `nil` right after a seek.
+  public func withUnsafePreviousKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R? {
+    hasPreviousKey ? try previousKey.withUnsafeBytes(body) : nil
   }
 
   /// Moves to the first entry (invalid if the block is empty).
@@ -120,6 +140,7 @@ public struct BlockIterator: Sendable {
   private mutating func seekToRestart(_ index: Int) {
     restartIndex = index
     key.removeAll(keepingCapacity: true)
+    hasPreviousKey = false
     nextOffset = block.restart(index)
     entryOffset = nextOffset
   }
@@ -166,8 +187,22 @@ public struct BlockIterator: Sendable {
       guard entry.shared == 0 || offset != block.restart(restartIndex) else {
         throw BlockCorruption(offset: offset, "entry at a restart point shares \(entry.shared) bytes (must be 0)")
       }
-      key.removeLast(key.count - entry.shared)
-      key.append(contentsOf: contents[entry.keyStart..<(entry.keyStart + entry.unshared)])
+      // The previous key's buffer becomes this key's: copy the shared
+      // prefix, then the rest from the block.
+      // (Bytes are copied between buffers lent in place: slicing an array
+      // would touch its reference count at every entry.)
+      let follows = entryOffset < block.entriesEnd && nextOffset == offset && entryOffset != offset
+      var next = Bytes()
+      swap(&next, &previousKey)
+      next.removeAll(keepingCapacity: true)
+      key.withUnsafeBytes { next.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[..<entry.shared])) }
+      contents.withUnsafeBytes {
+        next.append(
+          contentsOf: UnsafeRawBufferPointer(rebasing: $0[entry.keyStart..<(entry.keyStart + entry.unshared)]))
+      }
+      swap(&previousKey, &key)
+      swap(&key, &next)
+      hasPreviousKey = follows
       valueRange = entry.valueRange
       entryOffset = offset
       nextOffset = entry.end

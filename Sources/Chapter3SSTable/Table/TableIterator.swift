@@ -23,11 +23,13 @@ public struct TableIterator: InternalIterator, Sendable {
   public let table: TableReader
   /// The current data block's number; `table.dataBlockCount` when invalid.
   public private(set) var blockNumber: Int
-  private var block: BlockIterator?
+  /// The position in the current data block (in `Block.empty` when the
+  /// iterator is at no entry). Read in place: a copy would share its key
+  /// buffer and make the next step copy the key.
+  private var block = Block.empty.makeIterator(.internalKey)
   /// Keeps the current block in the cache while the iterator is in it
   /// (chapter 5); nil when blocks come straight from the file.
   private var pin: (any AnyObject & Sendable)?
-  private var current: InternalKey?
 
   init(table: TableReader) {
     self.table = table
@@ -35,18 +37,30 @@ public struct TableIterator: InternalIterator, Sendable {
   }
 
   /// Whether the iterator is at an entry.
-  public var isValid: Bool { current != nil }
+  public var isValid: Bool { block.isValid }
 
-  /// The current entry's internal key. REQUIRES: `isValid`.
+  /// The current entry's internal key (decoded into a copy). REQUIRES: `isValid`.
   public var key: InternalKey {
-    guard let current else { preconditionFailure("TableIterator.key on an invalid iterator") }
-    return current
+    precondition(isValid, "TableIterator.key on an invalid iterator")
+    return InternalKeyEncoding.decodeUnchecked(block.key)
   }
 
   /// The current entry's value (empty for a tombstone). REQUIRES: `isValid`.
   public var value: Bytes {
-    guard let block, current != nil else { preconditionFailure("TableIterator.value on an invalid iterator") }
+    precondition(isValid, "TableIterator.value on an invalid iterator")
     return block.value
+  }
+
+  /// Lends the current key where the block iterator decoded it. REQUIRES: `isValid`.
+  public func withUnsafeKey<R>(_ body: (BorrowedKey) throws -> R) rethrows -> R {
+    precondition(isValid, "TableIterator.withUnsafeKey on an invalid iterator")
+    return try block.withUnsafeKey { try body(BorrowedKey(encoded: $0)) }
+  }
+
+  /// Lends the current value where it lies in the block. REQUIRES: `isValid`.
+  public func withUnsafeValue<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    precondition(isValid, "TableIterator.withUnsafeValue on an invalid iterator")
+    return try block.withUnsafeValue(body)
   }
 
   /// Moves to the first entry of the table.
@@ -64,7 +78,8 @@ public struct TableIterator: InternalIterator, Sendable {
   /// none.
   ///
   /// - Complexity: a binary search in the index, one block read, a seek in
-  ///   the block.
+  ///   the block. A seek that lands in the block the iterator is already
+  ///   in reads nothing.
   public mutating func seek(_ target: InternalKey) throws(TableError) {
     let sequence = min(target.sequence, InternalKeyEncoding.maxSequence)
     let encoded = InternalKeyEncoding.encode(InternalKey(target.userKey, sequence: sequence, kind: target.kind))
@@ -73,37 +88,51 @@ public struct TableIterator: InternalIterator, Sendable {
       invalidate()
       return
     }
-    try enter(number) { (iterator) throws(BlockCorruption) in try iterator.seek(encoded) }
+    guard number == blockNumber, block.isValid else {
+      return try enter(number) { (iterator) throws(BlockCorruption) in try iterator.seek(encoded) }
+    }
+    try step { (iterator) throws(BlockCorruption) in try iterator.seek(encoded) }
+    guard block.isValid else {
+      invalidate()
+      throw table.corruption(inBlock: number, BlockCorruption(offset: 0, "block ends before its index key"))
+    }
+    try settle()
   }
 
   /// Moves to the next entry, reading the next block when this one ends.
   /// REQUIRES: `isValid`.
   public mutating func next() throws(TableError) {
     precondition(isValid, "TableIterator.next() on an invalid iterator")
-    let previous = current
     try step { (iterator) throws(BlockCorruption) in try iterator.next() }
-    if block?.isValid == true {
+    if block.isValid {
       try settle()
-      return try checkOrder(from: previous, forward: true)
+      // The block iterator kept the key before this one: compare in place.
+      let ordered = block.withUnsafePreviousKey { previous in
+        block.withUnsafeKey { compareInternalKeys(previous, $0) < 0 }
+      }
+      if ordered == false { try outOfOrder(after: block.withUnsafePreviousKey { Bytes($0) } ?? [], forward: true) }
+      return
     }
-    // Off the end of this block: it must have ended with its index key.
-    try checkBlockEndsAtIndexKey(lastKey: current)
+    // Off the end of this block (its iterator still holds the last key):
+    // it must have ended with its index key.
+    try checkBlockEndsAtIndexKey()
     let following = blockNumber + 1
     guard following < table.dataBlockCount else {
       invalidate()
       return
     }
     try enter(following) { (iterator) throws(BlockCorruption) in try iterator.seekToFirst() }
-    try checkOrder(from: previous, forward: true)
+    // That last key is the index key, checked above.
+    try checkOrder(from: table.indexKeys[following - 1], forward: true)
   }
 
   /// Moves to the previous entry, reading the previous block when this one
   /// is exhausted. REQUIRES: `isValid`.
   public mutating func prev() throws(TableError) {
     precondition(isValid, "TableIterator.prev() on an invalid iterator")
-    let previous = current
+    let previous = block.key  // a copy: backward steps are rare, and pay for one
     try step { (iterator) throws(BlockCorruption) in try iterator.prev() }
-    if block?.isValid == true {
+    if block.isValid {
       try settle()
       return try checkOrder(from: previous, forward: false)
     }
@@ -152,9 +181,9 @@ public struct TableIterator: InternalIterator, Sendable {
   /// Moves within the current block, in place (a copy would share the
   /// key buffer and make every step copy it).
   private mutating func step(_ move: (inout BlockIterator) throws(BlockCorruption) -> Void) throws(TableError) {
-    guard block != nil else { return }
+    guard block.isValid else { return }
     do throws(BlockCorruption) {
-      try move(&block!)
+      try move(&block)
     } catch {
       let number = blockNumber
       invalidate()
@@ -162,44 +191,50 @@ public struct TableIterator: InternalIterator, Sendable {
     }
   }
 
-  /// Decodes the block iterator's current key into `current`, checking it.
+  /// Checks that the block iterator's current key is an internal key, in
+  /// place.
   private mutating func settle() throws(TableError) {
-    guard let iterator = block, iterator.isValid else {
-      current = nil
-      return
-    }
-    if let problem = iterator.withUnsafeKey({ InternalKeyEncoding.problem($0) }) {
+    guard block.isValid else { return }
+    if let problem = block.withUnsafeKey({ InternalKeyEncoding.problem($0) }) {
       let number = blockNumber
+      let offset = block.entryOffset
       invalidate()
-      throw table.corruption(inBlock: number, BlockCorruption(offset: iterator.entryOffset, problem))
+      throw table.corruption(inBlock: number, BlockCorruption(offset: offset, problem))
     }
-    current = InternalKeyEncoding.decodeUnchecked(iterator.key)
   }
 
-  /// Checks that the current block's last key (the current key, or
-  /// `lastKey` once the block iterator has run off its end) is the key the
-  /// index holds for the block.
   /// Checks that the entry just reached sorts strictly after `previous`
   /// (before it, moving backward). A block's checksum proves its bytes are
   /// the ones written, not that they were written in order, so a table
   /// whose keys go backward is damage, met the moment it is read.
-  private mutating func checkOrder(from previous: InternalKey?, forward: Bool) throws(TableError) {
-    guard let previous, let current, let block else { return }
-    guard forward ? previous < current : current < previous else {
-      let number = blockNumber
-      let offset = block.entryOffset
-      invalidate()
-      throw table.corruption(
-        inBlock: number,
-        BlockCorruption(offset: offset, "entry \(current) does not sort \(forward ? "after" : "before") \(previous)"))
-    }
+  private mutating func checkOrder(from previous: Bytes, forward: Bool) throws(TableError) {
+    guard block.isValid else { return }
+    let order = previous.withUnsafeBytes { p in block.withUnsafeKey { compareInternalKeys(p, $0) } }
+    if forward ? order >= 0 : order <= 0 { try outOfOrder(after: previous, forward: forward) }
   }
 
-  private mutating func checkBlockEndsAtIndexKey(lastKey: InternalKey? = nil) throws(TableError) {
-    guard let last = lastKey ?? current else { return }
-    guard InternalKeyEncoding.encode(last) == table.indexKeys[blockNumber] else {
+  /// Throws the corruption of an entry out of order with `previous` (an
+  /// encoded key already checked), leaving the iterator invalid.
+  private mutating func outOfOrder(after previous: Bytes, forward: Bool) throws(TableError) {
+    let number = blockNumber
+    let offset = block.entryOffset
+    let current = InternalKeyEncoding.decodeUnchecked(block.key)
+    let before = InternalKeyEncoding.decodeUnchecked(previous)
+    invalidate()
+    throw table.corruption(
+      inBlock: number,
+      BlockCorruption(offset: offset, "entry \(current) does not sort \(forward ? "after" : "before") \(before)"))
+  }
+
+  /// Checks that the block iterator's key (the current entry's, or the
+  /// last one's once it has run off the end) is the key the index holds
+  /// for the block.
+  private mutating func checkBlockEndsAtIndexKey() throws(TableError) {
+    guard blockNumber < table.dataBlockCount, !block.key.isEmpty else { return }
+    guard block.key == table.indexKeys[blockNumber] else {
       let number = blockNumber
       let handle = table.blockHandles[number]
+      let last = InternalKeyEncoding.decodeUnchecked(block.key)
       invalidate()
       throw table.corruption(
         inBlock: number,
@@ -211,8 +246,8 @@ public struct TableIterator: InternalIterator, Sendable {
   }
 
   private mutating func invalidate() {
-    block = nil
-    current = nil
+    block = Block.empty.makeIterator(.internalKey)
+    pin = nil
     blockNumber = table.dataBlockCount
   }
 }

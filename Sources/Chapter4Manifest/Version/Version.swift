@@ -142,17 +142,24 @@ extension TableFile {
 struct LevelIterator: InternalIterator {
   let tables: [TableFile]
   private var index = 0
-  private var current: (any InternalIterator)?
+  /// The table being read; an empty iterator before the first seek and
+  /// past the last table (never an optional: reading through one would
+  /// copy the table iterator at every step).
+  private var current: any InternalIterator = EmptyIterator()
 
   init(_ tables: [TableFile]) { self.tables = tables }
 
-  var isValid: Bool { current?.isValid ?? false }
-  var key: InternalKey { current!.key }
-  var value: Bytes { current!.value }
+  var isValid: Bool { current.isValid }
+  var key: InternalKey { current.key }
+  var value: Bytes { current.value }
+  func withUnsafeKey<R>(_ body: (BorrowedKey) throws -> R) rethrows -> R { try current.withUnsafeKey(body) }
+  func withUnsafeValue<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    try current.withUnsafeValue(body)
+  }
 
   mutating func seekToFirst() throws {
     try open(0)
-    try current?.seekToFirst()
+    try current.seekToFirst()
     try skipFinishedTables()
   }
 
@@ -165,29 +172,42 @@ struct LevelIterator: InternalIterator {
       if tables[middle].metadata.largest < target { low = middle + 1 } else { high = middle }
     }
     try open(low)
-    try current?.seek(target)
+    try current.seek(target)
     try skipFinishedTables()
   }
 
   mutating func next() throws {
-    try current!.next()
-    try skipFinishedTables()
+    try current.next()
+    if !current.isValid { try skipFinishedTables() }
   }
 
   /// At the end of one table, the next table's first entry.
   private mutating func skipFinishedTables() throws {
-    while current != nil, !current!.isValid, index + 1 < tables.count {
+    while !current.isValid, index + 1 < tables.count {
       try open(index + 1)
-      try current!.seekToFirst()
+      try current.seekToFirst()
     }
   }
 
+  /// Makes table `position` current; a seek into the table already open
+  /// keeps its iterator (and the block it holds).
   private mutating func open(_ position: Int) throws {
+    if position == index, position < tables.count, current is TableIterator { return }
     index = position
-    current = position < tables.count ? TableFile.makeIterator(tables[position]) : nil
+    current = position < tables.count ? TableFile.makeIterator(tables[position]) : EmptyIterator()
   }
 }
 // end snippet
+
+/// An iterator with no entries.
+struct EmptyIterator: InternalIterator {
+  var isValid: Bool { false }
+  var key: InternalKey { preconditionFailure("EmptyIterator.key") }
+  var value: Bytes { preconditionFailure("EmptyIterator.value") }
+  mutating func seekToFirst() {}
+  mutating func seek(_ target: InternalKey) {}
+  mutating func next() { preconditionFailure("EmptyIterator.next") }
+}
 
 /// An iterator with nothing in it but an error, thrown at every move.
 struct FailedIterator: InternalIterator {
