@@ -59,6 +59,9 @@ public struct BenchConfiguration: Sendable, Equatable {
   /// The compaction flags given (`BenchFlags.compactionFlags`, and
   /// `disable_auto_compactions` as 0 or 1), by db_bench's names.
   public var compaction: [String: Int] = [:]
+  /// `--stats_interval_seconds`: print a `stats:` line this often during
+  /// each benchmark (0: never), for engines that report their shape.
+  public var statsIntervalSeconds = 0
   /// The engine's chapter (`--chapter`); `nil` for the newest.
   public var chapter: Int?
   /// Run the whole list on each of these chapters' engines in turn

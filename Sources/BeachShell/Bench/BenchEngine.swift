@@ -17,12 +17,15 @@ public struct BenchEngine: Sendable {
   public let report: (@Sendable () -> [String])?
   /// Compacts the whole key range (`compact`), for engines that compact.
   public let compactAll: (@Sendable () throws -> Void)?
+  /// The tables' shape and the bytes written to them so far, for engines
+  /// that keep count (chapter 6): what `--stats_interval_seconds` samples.
+  public let shape: (@Sendable () -> BenchShape)?
 
   public init(
     store: any KeyValueStore, makeIterator: @escaping @Sendable () throws -> any KeyValueIterator,
     waitForBackgroundWork: @escaping @Sendable () -> Void = {},
     readCounters: (@Sendable () -> BenchReadCounters)? = nil, report: (@Sendable () -> [String])? = nil,
-    compactAll: (@Sendable () throws -> Void)? = nil
+    compactAll: (@Sendable () throws -> Void)? = nil, shape: (@Sendable () -> BenchShape)? = nil
   ) {
     self.store = store
     self.makeIterator = makeIterator
@@ -30,6 +33,25 @@ public struct BenchEngine: Sendable {
     self.readCounters = readCounters
     self.report = report
     self.compactAll = compactAll
+    self.shape = shape
+  }
+}
+
+/// The tables at one moment, and what writing them has cost so far.
+public struct BenchShape: Sendable {
+  /// Bytes written to tables since the engine opened: flushes and
+  /// compactions (the numerator of write amplification).
+  public var tableBytesWritten: UInt64
+  /// Bytes of the tables in the current version (what space amplification
+  /// divides by the live data).
+  public var tableBytes: UInt64
+  /// Tables per level, level 0 first.
+  public var tablesPerLevel: [Int]
+
+  public init(tableBytesWritten: UInt64, tableBytes: UInt64, tablesPerLevel: [Int]) {
+    self.tableBytesWritten = tableBytesWritten
+    self.tableBytes = tableBytes
+    self.tablesPerLevel = tablesPerLevel
   }
 }
 

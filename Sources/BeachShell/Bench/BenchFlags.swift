@@ -46,8 +46,8 @@ public enum BenchFlags {
     "block_size": "tables use their default block size",
     "compression_level": "nothing is compressed",
     "perf_level": "there are no perf counters",
-    "stats_interval": "there is no periodic report",
-    "stats_per_interval": "there is no periodic report",
+    "stats_interval": "the periodic report is by time only (--stats_interval_seconds)",
+    "stats_per_interval": "each --stats_interval_seconds report is one line",
     "mmap_read": "tables are read with pread",
     "use_direct_reads": "tables are read through the page cache",
     "use_direct_io_for_flush_and_compaction": "tables are written through the page cache",
@@ -116,7 +116,7 @@ public enum BenchFlags {
   private static let valueFlags: Set<String> = Set([
     "benchmarks", "num", "reads", "key_size", "value_size", "compression_ratio", "batch_size", "threads", "db",
     "seed", "bloom_bits", "bloom_locality", "cache_size", "open_files", "write_buffer_size", "chapter", "chapters",
-    "svg", "markdown",
+    "svg", "markdown", "stats_interval_seconds",
   ]).union(compactionFlags.keys)
 
   private static func apply(_ name: String, value: String, to c: inout BenchConfiguration) throws(Error) {
@@ -159,6 +159,7 @@ public enum BenchFlags {
     case "db":
       guard !value.isEmpty else { throw Error("--db needs a directory") }
       c.db = value
+    case "stats_interval_seconds": c.statsIntervalSeconds = try integer(value, flag: name, in: 0...3600)
     case "svg": c.svgPath = value
     case "markdown": c.markdownPath = value
     case "sync": c.sync = value == "true"

@@ -1,5 +1,6 @@
 import Chapter1WAL
 import Foundation
+import Synchronization
 
 /// Where `beach bench` writes: result lines, notes, and a progress bar.
 public struct BenchOutput: Sendable {
@@ -347,10 +348,14 @@ public final class BenchRunner {
     fileprivate var progress: ((Int) -> Void)?
     fileprivate var nextProgress = 0
     fileprivate var progressStep = Int.max
+    /// Every thread's finished operations, for the stats sampler (nil
+    /// without `--stats_interval_seconds`).
+    fileprivate var sampled: StatsSampler?
 
     /// Counts `count` finished operations.
     mutating func finished(_ count: Int) {
       done += count
+      sampled?.operations.add(count, ordering: .relaxed)
       if done >= nextProgress, let progress {
         progress(done)
         nextProgress = done + progressStep
@@ -385,6 +390,11 @@ public final class BenchRunner {
       states.append(state)
     }
     defer { output.progress?(nil) }
+    let sampler = StatsSampler.start(
+      name, every: configuration.statsIntervalSeconds, shape: engine?.shape,
+      entryBytes: configuration.keySize + configuration.valueSize, output: output)
+    defer { sampler?.stop() }
+    for index in states.indices { states[index].sampled = sampler }
 
     let finished: [ThreadState]
     if threads == 1 {
@@ -533,5 +543,56 @@ extension String {
   fileprivate var deletingLastComponent: String {
     guard let slash = lastIndex(of: "/") else { return "." }
     return slash == startIndex ? "/" : String(self[..<slash])
+  }
+}
+
+/// `--stats_interval_seconds=N`: a thread that prints, every N seconds of a
+/// benchmark and once at its end, one line of what the engine has written
+/// so far, as `key=value` pairs a script can read:
+///
+/// ```
+/// stats: benchmark=fillrandom seconds=3.0 operations=612000 user_bytes=70992000
+///   table_bytes_written=157286400 table_bytes=63045632 tables=5,10,40
+/// ```
+///
+/// `user_bytes` is operations times key and value size; write
+/// amplification is `table_bytes_written / user_bytes`. The line is one
+/// line; it is folded here only to fit.
+final class StatsSampler: Sendable {
+  let operations = Atomic<Int>(0)
+  private let stopped = DispatchSemaphore(value: 0)
+  private let finished = DispatchSemaphore(value: 0)
+
+  private init() {}
+
+  /// Starts sampling, or returns nil if `seconds` is 0 or the engine has no
+  /// shape to report.
+  static func start(
+    _ name: String, every seconds: Int, shape: (@Sendable () -> BenchShape)?, entryBytes: Int, output: BenchOutput
+  ) -> StatsSampler? {
+    guard seconds > 0, let shape else { return nil }
+    let sampler = StatsSampler()
+    let start = monotonicSeconds()
+    Thread {
+      var last = false
+      while !last {
+        last = sampler.stopped.wait(timeout: .now() + .seconds(seconds)) == .success
+        let operations = sampler.operations.load(ordering: .relaxed)
+        let now = shape()
+        output.line(
+          "stats: benchmark=\(name) seconds=\(String(format: "%.1f", monotonicSeconds() - start)) "
+            + "operations=\(operations) user_bytes=\(operations * entryBytes) "
+            + "table_bytes_written=\(now.tableBytesWritten) table_bytes=\(now.tableBytes) "
+            + "tables=\(now.tablesPerLevel.map(String.init).joined(separator: ","))")
+      }
+      sampler.finished.signal()
+    }.start()
+    return sampler
+  }
+
+  /// Prints the last line and waits for the thread to end.
+  func stop() {
+    stopped.signal()
+    finished.wait()
   }
 }

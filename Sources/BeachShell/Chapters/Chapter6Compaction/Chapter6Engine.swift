@@ -181,7 +181,14 @@ extension Chapter6Engine {
       waitForBackgroundWork: { try? database.waitForCompaction() },
       readCounters: { Chapter5Engine.readCounters(database.reads.tables) },
       report: { ["Compaction statistics:"] + database.compactor.statistics.lines() },
-      compactAll: { try database.compactRange(from: nil, to: nil) })
+      compactAll: { try database.compactRange(from: nil, to: nil) },
+      shape: {
+        let statistics = database.compactor.statistics
+        let levels = database.versions.current.levels
+        return BenchShape(
+          tableBytesWritten: statistics.bytesFlushed + statistics.levels.reduce(0) { $0 + $1.bytesWritten },
+          tableBytes: levels.joined().reduce(0) { $0 + $1.metadata.fileSize }, tablesPerLevel: levels.map(\.count))
+      })
   }
 
   /// db_bench's compaction flags, by their names.
