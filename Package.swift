@@ -18,6 +18,7 @@ let chapters: [(module: String, tag: String)] = [
   ("Chapter4Manifest", "manifest"),
   ("Chapter5BloomFilter", "bloom"),
   ("Chapter6Compaction", "compaction"),
+  ("Chapter7Server", "server"),
 ]
 
 /// Packages a chapter uses beyond the chapter before it, one chapter to a
@@ -25,6 +26,7 @@ let chapters: [(module: String, tag: String)] = [
 let chapterDependencies: [(module: String, uses: [Target.Dependency])] = [
   ("Chapter2Memtable", [.product(name: "Atomics", package: "swift-atomics")]),
   ("Chapter5BloomFilter", [.target(name: "Chapter5CRC32C")]),
+  ("Chapter7Server", [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Histogram", package: "hdrhistogram-swift")]),
 ]
 
 /// C targets a chapter brings, one to a line (a milestone cuts them too).
@@ -116,6 +118,11 @@ let package = Package(
     .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     .package(url: "https://github.com/swiftlang/swift-syntax.git", from: "603.0.1"),
     .package(url: "https://github.com/JohnSundell/Ink.git", from: "0.6.0"),
+    .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),  // Chapter7Server
+    .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),  // Chapter7Server
+    .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),  // Chapter7Server
+    .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),  // Chapter7Server
+    .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),  // Chapter7Server
   ],
   targets: targets,
   swiftLanguageModes: [.v6]
