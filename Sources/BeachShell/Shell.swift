@@ -77,12 +77,16 @@ public final class Shell {
     public var bail: Bool
     /// The memtable size of engines that flush (chapter 3 on).
     public var memtableSize: Int
+    /// An engine to run instead of a chapter's (`beach connect`'s, which
+    /// is a server elsewhere).
+    public var engine: EngineDescriptor?
 
     public init(
       chapter: Int? = nil, directory: String, trace: Tracer.Level = .steps, output: ShellOutput,
       deterministic: Bool = false, errorsNameTheirLine: Bool = false, bail: Bool = false,
-      memtableSize: Int = Shell.defaultMemtableSize
+      memtableSize: Int = Shell.defaultMemtableSize, engine: EngineDescriptor? = nil
     ) {
+      self.engine = engine
       self.chapter = chapter
       self.directory = directory
       self.trace = trace
@@ -154,7 +158,7 @@ public final class Shell {
   /// - Throws: `StartError` if the chapter has no engine in this build.
   public init(options: Options) throws(StartError) {
     let chapter = options.chapter ?? EngineRegistry.newest.chapter
-    guard let descriptor = EngineRegistry.engine(chapter: chapter) else {
+    guard let descriptor = options.engine ?? EngineRegistry.engine(chapter: chapter) else {
       throw StartError(description: "no engine for chapter \(chapter) (this build has \(EngineRegistry.chapterList))")
     }
     self.engineDescriptor = descriptor

@@ -12,5 +12,6 @@ extension EngineRegistry {
     Chapter4Adapter.adapter,
     Chapter5Adapter.adapter,
     Chapter6Adapter.adapter,
+    Chapter7Adapter.adapter,
   ]
 }

@@ -62,7 +62,9 @@ public final class Client: Sendable {
       promise.fail(ClientError.connectionClosed)
       return promise.futureResult
     }
-    let budgetMilliseconds = budget.map { UInt32(clamping: $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) } ?? 0
+    let budgetMilliseconds =
+      budget.map { UInt32(clamping: $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) }
+      ?? 0
     let bytes = request.frame(id: id, budgetMilliseconds: budgetMilliseconds).encoded
     channel.writeAndFlush(channel.allocator.buffer(bytes: bytes)).whenFailure { [pending] error in
       pending.fail(id, ClientError.connectionClosed)
@@ -99,7 +101,8 @@ public final class Client: Sendable {
   public func write(_ batch: WriteBatch) async throws(ClientError) { _ = try await call(.batch(batch)) }
 
   /// One page of keys from `start` up to `end`.
-  public func scan(from start: Bytes = [], to end: Bytes? = nil, limit: Int = 100) async throws(ClientError) -> ScanPage {
+  public func scan(from start: Bytes = [], to end: Bytes? = nil, limit: Int = 100) async throws(ClientError) -> ScanPage
+  {
     try Client.page(try await call(.scan(start: start, end: end, limit: limit)))
   }
 

@@ -33,10 +33,11 @@ import Chapter1WAL
 //     STATS        empty
 //     TRACE        u8 level: 0 off, 1 steps, 2 explain
 //
-// Reply payloads: on `ok`, GET's value, SCAN's page (u32 count, count pairs
-// of strings key and value, then u8 1 and the resume key as a string, or
-// u8 0 when the range is done), PING's bytes, STATS' text (Prometheus text
-// format), and nothing for the others. On any other status, a UTF-8 message.
+// Reply payloads: on `ok`, GET's value; for PUT, DELETE and BATCH the u64
+// sequence number of the write's last operation; SCAN's page (u32 count,
+// count pairs of strings key and value, then u8 1 and the resume key as a
+// string, or u8 0 when the range is done); PING's bytes; STATS' text
+// (Prometheus text format); nothing for TRACE. On any other status, a UTF-8 message.
 // Trace-event payload: five strings (component, action, subject, details,
 // why).
 //
@@ -53,9 +54,10 @@ import Chapter1WAL
 //     6b            "k"
 //     76 31         "v1"
 //
-// and its reply, ok:
+// and its reply, ok, the write given sequence number 5:
 //
-//     00 00 00 0c 01 81 00 00 00 00 00 07 00 00 00 00
+//     00 00 00 14 01 81 00 00 00 00 00 07 00 00 00 00
+//     00 00 00 00 00 00 00 05
 
 /// One frame, decoded: the header's fields and the payload's bytes.
 public struct Frame: Equatable, Sendable {
@@ -73,7 +75,8 @@ public struct Frame: Equatable, Sendable {
   public var budgetMilliseconds: UInt32
   public var payload: Bytes
 
-  public init(kind: Kind, status: Status = .ok, requestID: UInt32, budgetMilliseconds: UInt32 = 0, payload: Bytes = []) {
+  public init(kind: Kind, status: Status = .ok, requestID: UInt32, budgetMilliseconds: UInt32 = 0, payload: Bytes = [])
+  {
     self.kind = kind
     self.status = status
     self.requestID = requestID
@@ -83,7 +86,8 @@ public struct Frame: Equatable, Sendable {
 
   /// What a frame carries.
   public enum Kind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
-    case get = 0x01, put, delete, batch, scan, ping, stats, trace
+    case get = 0x01
+    case put, delete, batch, scan, ping, stats, trace
     case reply = 0x81
     case traceEvent = 0x82
 
@@ -460,6 +464,20 @@ struct PayloadReader {
 }
 
 extension Array where Element == UInt8 {
+  /// A write's reply payload: its sequence number.
+  public static func sequence(_ sequence: SequenceNumber) -> Bytes {
+    var out = Bytes()
+    out.appendBigEndian(UInt32(truncatingIfNeeded: sequence >> 32))
+    out.appendBigEndian(UInt32(truncatingIfNeeded: sequence))
+    return out
+  }
+
+  /// The sequence number a write's reply carries, or `nil`.
+  public var sequence: SequenceNumber? {
+    guard count == 8 else { return nil }
+    return SequenceNumber(self[...].bigEndianUInt32(at: 0)) << 32 | SequenceNumber(self[...].bigEndianUInt32(at: 4))
+  }
+
   mutating func appendBigEndian(_ value: UInt32) {
     append(UInt8(truncatingIfNeeded: value >> 24))
     append(UInt8(truncatingIfNeeded: value >> 16))

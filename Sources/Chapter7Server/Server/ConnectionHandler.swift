@@ -154,7 +154,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
   private func start(_ frame: Frame, context: ChannelHandlerContext) {
     guard frame.kind.isRequest else {
-      reply(context: context, to: frame.requestID, status: .badRequest, payload: Array("a client sends requests only".utf8))
+      reply(
+        context: context, to: frame.requestID, status: .badRequest, payload: Array("a client sends requests only".utf8))
       return
     }
     server.metrics.requests[frame.kind]?.increment()
@@ -202,7 +203,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
       // comes, is dropped.
       guard unanswered.removeValue(forKey: key) != nil, !closed else { return }
       let message =
-        "the deadline of \(budget.nanoseconds / 1_000_000) ms passed" + (isWrite ? "; the write may have been applied" : "")
+        "the deadline of \(budget.nanoseconds / 1_000_000) ms passed"
+        + (isWrite ? "; the write may have been applied" : "")
       reply(context: context, to: requestID, status: .timeout, payload: Array(message.utf8))
       context.flush()
     }
@@ -231,7 +233,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
         if trace != nil {
           let event = TraceEvent(
-            component: .server, action: "reply", subject: "\(status)", details: "id \(requestID), \(payload.count) bytes",
+            component: .server, action: "reply", subject: "\(status)",
+            details: "id \(requestID), \(payload.count) bytes",
             why: "the reply leaves once the engine call is done (for a write: once it is durable)")
           write(context: context, Frame(kind: .traceEvent, requestID: requestID, payload: event.encoded))
         }

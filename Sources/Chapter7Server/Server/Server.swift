@@ -51,13 +51,22 @@ public final class Server: Sendable {
   /// - Parameters:
   ///   - tracer: the tracer `engine` was opened with; the server points its
   ///     sink at the requests of the connections that turned tracing on.
+  ///   - untracedEvents: where the tracer's events from outside any request
+  ///     go (a flush in the background, a command run beside the server).
+  ///     Without it they are dropped, and the server runs the tracer only
+  ///     while some connection wants its events; with it, the tracer stays
+  ///     at `explain` and the sink it feeds does the filtering.
   ///   - syncCounter: the file system `engine` was opened on, if it counts
   ///     log syncs (STATS then reports them).
   public static func start(
     engine: any ServerEngine, options: ServerOptions = .init(), tracer: Tracer? = nil,
-    syncCounter: SyncCountingFileSystem? = nil, logger: Logger = Logger(label: "beach.server")
+    untracedEvents: (@Sendable (TraceEvent) -> Void)? = nil, syncCounter: SyncCountingFileSystem? = nil,
+    logging: ServerLogging = .quiet
   ) async throws -> Server {
-    let server = Server(engine: engine, options: options, tracer: tracer, syncCounter: syncCounter, logger: logger)
+    let logger = logging.logger
+    let server = Server(
+      engine: engine, options: options, tracer: tracer, untracedEvents: untracedEvents, syncCounter: syncCounter,
+      logger: logger)
     do {
       try await server.bind()
     } catch {
@@ -69,8 +78,8 @@ public final class Server: Sendable {
   }
 
   private init(
-    engine: any ServerEngine, options: ServerOptions, tracer: Tracer?, syncCounter: SyncCountingFileSystem?,
-    logger: Logger
+    engine: any ServerEngine, options: ServerOptions, tracer: Tracer?,
+    untracedEvents: (@Sendable (TraceEvent) -> Void)?, syncCounter: SyncCountingFileSystem?, logger: Logger
   ) {
     self.engine = engine
     self.options = options
@@ -80,9 +89,15 @@ public final class Server: Sendable {
     self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
     self.pool = NIOThreadPool(numberOfThreads: max(1, options.engineThreads))
     pool.start()
-    tracer?.level = .off
-    tracer?.setSink { event in Server.current.currentValue?.append(event) }
+    self.ownsTraceLevel = untracedEvents == nil
+    tracer?.level = untracedEvents == nil ? .off : .explain
+    tracer?.setSink { event in
+      if let trace = Server.current.currentValue { trace.append(event) } else { untracedEvents?(event) }
+    }
   }
+
+  /// Whether the server turns the tracer on and off (see `start`).
+  private let ownsTraceLevel: Bool
 
   private func bind() async throws {
     let options = self.options
@@ -156,7 +171,7 @@ public final class Server: Sendable {
       state.tracingConnections += delta
       return state.tracingConnections
     }
-    tracer?.level = tracing > 0 ? .explain : .off
+    if ownsTraceLevel { tracer?.level = tracing > 0 ? .explain : .off }
   }
 
   /// STATS' text: the metrics, then the engine's log syncs.
@@ -175,7 +190,7 @@ public final class Server: Sendable {
     guard NIODeadline.now() < deadline else {
       return (.timeout, Array("the deadline passed before the request began: nothing was done".utf8))
     }
-    Server.current.currentValue = trace
+    Server.current.currentValue = trace ?? RequestTrace.discarded
     defer { Server.current.currentValue = nil }
     do {
       switch request {
@@ -185,16 +200,13 @@ public final class Server: Sendable {
       case .put(let key, let value):
         var batch = WriteBatch()
         batch.put(key, value)
-        _ = try engine.write(batch, options: WriteOptions(sync: options.sync))
-        return (.ok, [])
+        return (.ok, .sequence(try engine.write(batch, options: WriteOptions(sync: options.sync))))
       case .delete(let key):
         var batch = WriteBatch()
         batch.delete(key)
-        _ = try engine.write(batch, options: WriteOptions(sync: options.sync))
-        return (.ok, [])
+        return (.ok, .sequence(try engine.write(batch, options: WriteOptions(sync: options.sync))))
       case .batch(let batch):
-        _ = try engine.write(batch, options: WriteOptions(sync: options.sync))
-        return (.ok, [])
+        return (.ok, .sequence(try engine.write(batch, options: WriteOptions(sync: options.sync))))
       case .scan(let start, let end, let limit):
         return (.ok, try engine.scanPage(from: start, to: end, limit: limit).encoded)
       case .ping(let bytes): return (.ok, bytes)
@@ -241,12 +253,44 @@ public final class Server: Sendable {
   }
 }
 
+/// Where the server's structured log (swift-log) goes.
+public enum ServerLogging: Sendable {
+  /// Nowhere: a server inside the shell or a test.
+  case quiet
+  /// Standard error, one line per event, at this level and above.
+  case standardError(Logger.Level)
+
+  var logger: Logger {
+    switch self {
+    case .quiet: return Logger(label: "beach.server") { _ in SwiftLogNoOpLogHandler() }
+    case .standardError(let level):
+      var logger = Logger(label: "beach.server") { StreamLogHandler.standardError(label: $0) }
+      logger.logLevel = level
+      return logger
+    }
+  }
+
+  /// The level named `name` (`trace`, `debug`, `info`, `notice`,
+  /// `warning`, `error`, `critical`), for a command-line flag.
+  public static func standardError(named name: String) -> ServerLogging? {
+    Logger.Level(rawValue: name).map { .standardError($0) }
+  }
+}
+
 /// The trace events of one request, collected on the engine thread that
 /// runs it and sent to the client before the reply.
 final class RequestTrace: Sendable {
   private let events = Mutex<[TraceEvent]>([])
+  private let keeps: Bool
 
-  func append(_ event: TraceEvent) { events.withLock { $0.append(event) } }
+  init(keeps: Bool = true) { self.keeps = keeps }
+
+  /// Where the events of a request whose connection is not tracing go.
+  static let discarded = RequestTrace(keeps: false)
+
+  func append(_ event: TraceEvent) {
+    if keeps { events.withLock { $0.append(event) } }
+  }
 
   var collected: [TraceEvent] { events.withLock { $0 } }
 }

@@ -1,6 +1,6 @@
 import Chapter1WAL
-import NIOCore
 import CoreMetrics
+import NIOCore
 import Prometheus
 
 /// The server's limits. Each has a `beach serve` flag of the same name.
@@ -63,7 +63,11 @@ public final class ServerMetrics: Sendable {
     let requestKinds = Frame.Kind.allCases.filter(\.isRequest)
     requests = Dictionary(
       uniqueKeysWithValues: requestKinds.map {
-        ($0, CoreMetrics.Counter(label: "beach_requests_total", dimensions: [("op", "\($0)".lowercased())], factory: factory))
+        (
+          $0,
+          CoreMetrics.Counter(
+            label: "beach_requests_total", dimensions: [("op", "\($0)".lowercased())], factory: factory)
+        )
       })
     replies = Dictionary(
       uniqueKeysWithValues: Frame.Status.allCases.map {

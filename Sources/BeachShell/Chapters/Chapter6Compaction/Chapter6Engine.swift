@@ -31,23 +31,27 @@ enum Chapter6Adapter {
       ]),
       ownsFile: Chapter5Adapter.adapter.shell.ownsFile
     ) { environment in
-      var options = Chapter6Compaction.Database.Options()
-      options.memtableSize = environment.memtableSize
-      options.versions.maxManifestSize = Chapter4Engine.manifestSize
-      options.backgroundFlush = !environment.deterministic
-      options.reads.blockCacheSize = Chapter5Adapter.shellCacheSize
-      options.reads.maxOpenTables = Chapter5Adapter.shellOpenTables
-      options.compaction.background = !environment.deterministic
-      options.compaction.level1Bytes = shellLevel1Bytes
-      options.compaction.targetTableSize = shellTableSize
-      return Chapter6Engine(
-        database: try Chapter6Compaction.Database.open(
-          directory: environment.directory, fileSystem: environment.fileSystem, options: options,
-          tracer: environment.tracer),
-        environment: environment)
+      Chapter6Engine(database: try openDatabase(environment), environment: environment)
     },
     bench: Chapter6Engine.bench,
     tools: [CompactionSimCommand.self])
+
+  /// The shell's database: small memtables, levels and tables, and in a
+  /// notebook no background work.
+  static func openDatabase(_ environment: EngineEnvironment) throws -> Chapter6Compaction.Database {
+    var options = Chapter6Compaction.Database.Options()
+    options.memtableSize = environment.memtableSize
+    options.versions.maxManifestSize = Chapter4Engine.manifestSize
+    options.backgroundFlush = !environment.deterministic
+    options.reads.blockCacheSize = Chapter5Adapter.shellCacheSize
+    options.reads.maxOpenTables = Chapter5Adapter.shellOpenTables
+    options.compaction.background = !environment.deterministic
+    options.compaction.level1Bytes = shellLevel1Bytes
+    options.compaction.targetTableSize = shellTableSize
+    return try Chapter6Compaction.Database.open(
+      directory: environment.directory, fileSystem: environment.fileSystem, options: options,
+      tracer: environment.tracer)
+  }
 
   static let compact = Command(
     name: "compact", usage: "compact [range FROM TO]", summary: "run the next compaction, or compact a range",
@@ -76,8 +80,9 @@ enum Chapter6Adapter {
   }
 }
 
-/// Chapter 6's engine in the shell: chapter 5's, with compaction.
-final class Chapter6Engine: ManifestEngine<Chapter6Compaction.Database> {
+/// Chapter 6's engine in the shell: chapter 5's, with compaction. (Chapter 7's
+/// is this one, served.)
+class Chapter6Engine: ManifestEngine<Chapter6Compaction.Database> {
   init(database: Chapter6Compaction.Database, environment: EngineEnvironment) {
     super.init(database: database, manifest: database.manifest, environment: environment)
   }
