@@ -44,7 +44,7 @@ import Chapter1WAL
 // A worked example, checked by `FrameTests`: PUT key "k", value "v1",
 // request id 7, budget 250 ms:
 //
-//     00 00 00 12   length 18: 12 header bytes + 6 payload bytes
+//     00 00 00 13   length 19: 12 header bytes + 7 payload bytes
 //     01            version 1
 //     02            kind PUT
 //     00 00         status 0, flags 0

@@ -16,7 +16,7 @@ enum Chapter7Adapter {
   static let adapter = ChapterAdapter(
     shell: EngineDescriptor(
       chapter: 7, title: "the server",
-      commands: Chapter6Adapter.adapter.shell.commands,
+      commands: Chapter6Adapter.adapter.shell.commands + [frame],
       showTopics: Chapter6Adapter.adapter.shell.showTopics + [
         .of(Chapter7Engine.self, "server", summary: "the server: connections, requests and replies, log syncs") {
           engine, _ in try engine.serverLines()
@@ -26,6 +26,76 @@ enum Chapter7Adapter {
     ) { environment in try Chapter7Engine.open(environment) },
     bench: Chapter7Engine.benchEngine,
     tools: [ServeCommand.self, ConnectCommand.self])
+
+  static let frame = Command(
+    name: "frame", usage: "frame encode get|put|delete KEY [VALUE] | frame send HEX...",
+    summary: "a request's bytes, or raw bytes sent to the server and what it answers",
+    help: """
+      frame encode put KEY VALUE (or get KEY, delete KEY): prints the request's \
+      frame, field by field, as chapter 7's protocol lays it out (request id 1, \
+      no budget).
+      frame send HEX...: opens a new connection to the server, sends the bytes \
+      (hex digits; spaces between them are ignored), and prints every frame the \
+      server answers with and whether it closed the connection: a way to watch \
+      it refuse a bad length, an unknown kind or an oversized frame.
+      """,
+    arity: 2...64, completions: [.words(["encode", "send"]), .words(["get", "put", "delete"])], needsDatabase: true
+  ) { shell, arguments in
+    let engine = try shell.engine(as: Chapter7Engine.self)
+    switch arguments.text(0) {
+    case "encode":
+      let request: Request
+      switch (arguments.text(1), arguments.count) {
+      case ("get", 3): request = .get(key: arguments.bytes(2))
+      case ("delete", 3): request = .delete(key: arguments.bytes(2))
+      case ("put", 4): request = .put(key: arguments.bytes(2), value: arguments.bytes(3))
+      default: throw ShellError("usage: frame encode get KEY | put KEY VALUE | delete KEY")
+      }
+      for line in FrameLayout.lines(request.frame(id: 1)) { shell.say(line) }
+    case "send":
+      let text = (1..<arguments.count).map { arguments.text($0) }.joined()
+      guard let bytes = Bytes(hex: text), !bytes.isEmpty else {
+        throw ShellError("frame send wants hex digits, two per byte (got '\(text.prefix(40))')")
+      }
+      for line in try engine.sendRaw(bytes) { shell.say(line) }
+    default: throw ShellError("usage: frame encode get|put|delete KEY [VALUE] | frame send HEX...")
+    }
+  }
+}
+
+/// A frame, field by field, for `frame encode`.
+enum FrameLayout {
+  static func lines(_ frame: Frame) -> [String] {
+    let bytes = frame.encoded
+    func hex(_ range: Range<Int>) -> String {
+      bytes[range].map { String($0, radix: 16).leftPadded(2) }.joined(separator: " ")
+    }
+    var lines = [
+      "\(Format.plural(bytes.count, "byte")): a 4-byte length, a 12-byte header, a \(frame.payload.count)-byte payload",
+      "  \(hex(0..<4).padded(24)) length     \(bytes.count - 4) bytes follow",
+      "  \(hex(4..<5).padded(24)) version    1",
+      "  \(hex(5..<6).padded(24)) kind       \(frame.kind)",
+      "  \(hex(6..<8).padded(24)) status, flags",
+      "  \(hex(8..<12).padded(24)) request id \(frame.requestID)",
+      "  \(hex(12..<16).padded(24)) budget     \(frame.budgetMilliseconds == 0 ? "the server's default" : "\(frame.budgetMilliseconds) ms")",
+    ]
+    var offset = 16
+    while offset < bytes.count {
+      let end = min(offset + 8, bytes.count)
+      lines.append("  \(hex(offset..<end).padded(24)) " + (offset == 16 ? "payload" : ""))
+      offset = end
+    }
+    return lines
+  }
+}
+
+extension String {
+  fileprivate func leftPadded(_ width: Int) -> String {
+    count >= width ? self : String(repeating: "0", count: width - count) + self
+  }
+  fileprivate func padded(_ width: Int) -> String {
+    count >= width ? self : self + String(repeating: " ", count: width - count)
+  }
 }
 
 /// Chapter 7's engine in the shell: chapter 6's, with its data commands
@@ -78,6 +148,25 @@ final class Chapter7Engine: Chapter6Engine {
 
   /// The data commands' store: the server, over the connection.
   override var store: any KeyValueStore { remote }
+
+  /// `frame send`: the bytes on a connection of their own, and what the
+  /// server answered.
+  func sendRaw(_ bytes: Bytes) throws -> [String] {
+    let port = server.port
+    let outcome = try blockingRun { try await RawExchange.send(bytes, host: "127.0.0.1", port: port) }
+    var lines = ["sent \(Format.plural(bytes.count, "byte"))"]
+    for frame in outcome.frames {
+      var line = "reply  id \(frame.requestID)  \(frame.status)"
+      if frame.status != .ok && !frame.payload.isEmpty {
+        line += ": " + String(decoding: frame.payload, as: UTF8.self)
+      }
+      lines.append(line)
+    }
+    if outcome.frames.isEmpty { lines.append("no reply") }
+    if outcome.leftover > 0 { lines.append("and \(outcome.leftover) bytes that are not a whole frame") }
+    lines.append(outcome.closed ? "the server closed the connection" : "the connection is still open")
+    return lines
+  }
 
   /// `show server`.
   func serverLines() throws -> [String] {
