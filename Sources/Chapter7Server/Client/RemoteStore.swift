@@ -88,17 +88,7 @@ public final class RemoteStore: KeyValueStore {
   public func close() throws {
     try? client.send(.ping([])).wait()  // lets replies in flight arrive first
     let client = self.client
-    try? blockingWait { await client.close() }
+    _ = try? blockingRun { await client.close() }
     onClose()
   }
-}
-
-/// Waits on this thread for async work (for a caller that may block).
-func blockingWait(_ body: @escaping @Sendable () async -> Void) throws {
-  let done = DispatchSemaphore(value: 0)
-  Task {
-    await body()
-    done.signal()
-  }
-  done.wait()
 }

@@ -183,13 +183,16 @@ public struct Frame: Equatable, Sendable {
       case .tooShort(let claimed): "a frame's length is \(claimed), less than its 12-byte header"
       case .tooLarge(let claimed, let maximum): "a frame of \(claimed) bytes is over the maximum of \(maximum)"
       case .unknownVersion(let v): "protocol version \(v) is not 1"
-      case .unknownKind(let k): "unknown frame kind 0x\(String(k, radix: 16))"
+      case .unknownKind(let k): "unknown frame kind \(hex(k))"
       case .unknownStatus(let s): "unknown status \(s)"
-      case .unknownFlags(let f): "unknown flags 0x\(String(f, radix: 16))"
+      case .unknownFlags(let f): "unknown flags \(hex(f))"
       }
     }
+
+    private func hex(_ byte: UInt8) -> String { "0x" + (byte < 16 ? "0" : "") + String(byte, radix: 16) }
   }
 
+  // snippet: announced-size
   /// The whole frame's size (length field included) that the first four
   /// bytes of `bytes` announce, checked against `maximumSize` before anyone
   /// waits for, or allocates, that many bytes; `nil` with fewer than four
@@ -204,6 +207,7 @@ public struct Frame: Equatable, Sendable {
     guard length + 4 <= maximumSize else { throw .tooLarge(claimed: length + 4, maximum: maximumSize) }
     return length + 4
   }
+  // end snippet
 
   /// Decodes the frame at the start of `bytes`: the frame and the bytes it
   /// took, or `nil` if `bytes` holds only part of one.

@@ -171,7 +171,10 @@ final class Chapter7Engine: Chapter6Engine {
   /// `show server`.
   func serverLines() throws -> [String] {
     let stats = try remote.call(.stats).payload
-    return ["server on loopback: \(server.connectionCount) connection(s), \(server.requestsRunning) running"]
+    return [
+      "server on loopback: \(Format.plural(server.connectionCount, "connection")) open, "
+        + "\(Format.plural(server.requestsRunning, "request")) running"
+    ]
       + ServerStats(text: String(decoding: stats, as: UTF8.self)).lines
   }
 
