@@ -96,6 +96,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
   // MARK: Reading, and not reading
 
+  // snippet: not-reading
   /// Reading goes on while the client reads its replies and this
   /// connection has room for more requests.
   private var mayRead: Bool {
@@ -124,6 +125,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     resumeReading(context: context)
     context.fireChannelWritabilityChanged()
   }
+  // end snippet
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
     let frame = unwrapInboundIn(data)
@@ -182,6 +184,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
       return
     default: break
     }
+    // snippet: admission-and-deadline
     guard server.admit() else {
       reply(
         context: context, to: frame.requestID, status: .busy,
@@ -208,6 +211,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
       reply(context: context, to: requestID, status: .timeout, payload: Array(message.utf8))
       context.flush()
     }
+    // end snippet
     let trace: RequestTrace? = traceLevel == .off ? nil : RequestTrace()
     trace?.append(
       TraceEvent(
@@ -215,9 +219,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
         details: "id \(requestID), \(Frame.headerSize + frame.payload.count) bytes",
         why: "a request frame arrived; an engine thread runs it, never the event loop"))
     let server = self.server
+    // snippet: off-the-loop
     server.pool.runIfActive(eventLoop: context.eventLoop) {
       server.execute(request, deadline: deadline, trace: trace)
     }.assumeIsolated().whenComplete { [self] result in
+    // end snippet
       server.release()
       running -= 1
       let (status, payload): (Frame.Status, Bytes)

@@ -101,6 +101,7 @@ public final class Server: Sendable {
 
   private func bind() async throws {
     let options = self.options
+    // snippet: bootstrap
     let bootstrap = ServerBootstrap(group: group)
       .serverChannelOption(.backlog, value: 512)
       .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -118,6 +119,7 @@ public final class Server: Sendable {
         }
       }
     let listener = try await bootstrap.bind(host: options.host, port: options.port).get()
+    // end snippet
     state.withLock { $0.listener = listener }
     logger.info("listening", metadata: ["address": "\(options.host):\(port)"])
   }
@@ -148,6 +150,7 @@ public final class Server: Sendable {
     return id
   }
 
+  // snippet: admit
   /// Takes one of the admission limit's places, or says there is none.
   func admit() -> Bool {
     let now = running.add(1, ordering: .relaxed).newValue
@@ -158,6 +161,7 @@ public final class Server: Sendable {
     metrics.inFlight.record(now)
     return true
   }
+  // end snippet
 
   func release() {
     let now = running.subtract(1, ordering: .relaxed).newValue
@@ -185,12 +189,14 @@ public final class Server: Sendable {
 
   // MARK: Running a request
 
+  // snippet: execute
   /// Runs one request on an engine thread: the reply's status and payload.
   func execute(_ request: Request, deadline: NIODeadline, trace: RequestTrace?) -> (Frame.Status, Bytes) {
     guard NIODeadline.now() < deadline else {
       return (.timeout, Array("the deadline passed before the request began: nothing was done".utf8))
     }
     Server.current.currentValue = trace ?? RequestTrace.discarded
+  // end snippet
     defer { Server.current.currentValue = nil }
     do {
       switch request {
@@ -225,6 +231,7 @@ public final class Server: Sendable {
   /// down`, waits up to `shutdownGrace` for running ones to finish and
   /// their replies to be sent, closes the connections, then closes the
   /// engine (which syncs its log). Safe to call more than once.
+  // snippet: shutdown
   public func shutdown() async {
     let listener: (any Channel)? = state.withLock { state in
       defer { state.listener = nil }
@@ -251,6 +258,7 @@ public final class Server: Sendable {
     tracer?.setSink(nil)
     logger.info("stopped")
   }
+  // end snippet
 }
 
 /// Where the server's structured log (swift-log) goes.
