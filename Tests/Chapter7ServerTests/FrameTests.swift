@@ -79,7 +79,8 @@ import Testing
     #expect(throws: Frame.DecodingError.unknownVersion(2)) { _ = try Frame.decode(with(4, 2)) }
     #expect(throws: Frame.DecodingError.unknownKind(0x09)) { _ = try Frame.decode(with(5, 0x09)) }
     #expect(throws: Frame.DecodingError.unknownStatus(200)) { _ = try Frame.decode(with(6, 200)) }
-    #expect(throws: Frame.DecodingError.unknownFlags(1)) { _ = try Frame.decode(with(7, 1)) }
+    #expect(throws: Frame.DecodingError.unknownFlags(2)) { _ = try Frame.decode(with(7, 2)) }
+    #expect(throws: Frame.DecodingError.unknownFlags(0x81)) { _ = try Frame.decode(with(7, 0x81)) }
   }
 
   @Test func aMalformedPayloadIsABadRequestNotABrokenConnection() throws {
@@ -98,6 +99,9 @@ import Testing
     #expect(malformed(.trace, []))
     #expect(malformed(.reply, []))
     #expect(malformed(.traceEvent, []))
+    // The no-sync flag belongs to writes only.
+    #expect((try? Request(Frame(kind: .stats, flags: Frame.noSync, requestID: 1))) == nil)
+    #expect((try? Request(Frame(kind: .put, flags: Frame.noSync, requestID: 1, payload: [0, 0, 0, 0]))) != nil)
   }
 
   @Test func scanPagesAndTraceEventsRoundTrip() throws {

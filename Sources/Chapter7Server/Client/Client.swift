@@ -55,7 +55,8 @@ public final class Client: Sendable {
   }
 
   /// Sends a request and returns a future of its reply (any status).
-  public func send(_ request: Request) -> EventLoopFuture<Reply> {
+  /// `flags` may be `Frame.noSync` on a write.
+  public func send(_ request: Request, flags: UInt8 = 0) -> EventLoopFuture<Reply> {
     let id = nextID.add(1, ordering: .relaxed).newValue
     let promise = channel.eventLoop.makePromise(of: Reply.self)
     guard pending.add(id, promise) else {
@@ -65,7 +66,7 @@ public final class Client: Sendable {
     let budgetMilliseconds =
       budget.map { UInt32(clamping: $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) }
       ?? 0
-    let bytes = request.frame(id: id, budgetMilliseconds: budgetMilliseconds).encoded
+    let bytes = request.frame(id: id, budgetMilliseconds: budgetMilliseconds, flags: flags).encoded
     channel.writeAndFlush(channel.allocator.buffer(bytes: bytes)).whenFailure { [pending] error in
       pending.fail(id, ClientError.connectionClosed)
     }

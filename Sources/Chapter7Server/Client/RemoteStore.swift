@@ -29,7 +29,9 @@ public final class RemoteStore: KeyValueStore {
 
   /// Sends `request` and waits for its reply, first telling the server the
   /// tracer's level if it changed.
-  public func call(_ request: Request, allowNotFound: Bool = false) throws(ClientError) -> Client.Reply {
+  public func call(_ request: Request, flags: UInt8 = 0, allowNotFound: Bool = false) throws(ClientError)
+    -> Client.Reply
+  {
     if let tracer {
       let level = tracer.level
       if sentLevel.withLock({ $0 }) != level {
@@ -37,7 +39,7 @@ public final class RemoteStore: KeyValueStore {
         sentLevel.withLock { $0 = level }
       }
     }
-    let reply = try wait(client.send(request))
+    let reply = try wait(client.send(request, flags: flags))
     if let tracer { for event in reply.events { tracer.emit(event) } }
     try reply.check(allowNotFound: allowNotFound)
     return reply
@@ -61,7 +63,9 @@ public final class RemoteStore: KeyValueStore {
     case .delete(let key) where batch.count == 1: request = .delete(key: key)
     default: request = .batch(batch)
     }
-    guard let sequence = try call(request).payload.sequence else {
+    // `sync off` travels as the no-sync flag (a server started with sync
+    // off never syncs).
+    guard let sequence = try call(request, flags: options.sync ? 0 : Frame.noSync).payload.sequence else {
       throw ClientError.protocolError("a write's reply carries no sequence number")
     }
     return sequence

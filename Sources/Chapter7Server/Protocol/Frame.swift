@@ -10,7 +10,10 @@ import Chapter1WAL
 //     4       1     version: 1
 //     5       1     kind: what the frame is (below)
 //     6       1     status: a reply's outcome (below); 0 in a request
-//     7       1     flags: 0 (no flag is defined yet; anything else is refused)
+//     7       1     flags: 0, or in a PUT, DELETE or BATCH 0x01 "no sync":
+//                   acknowledge once the log has the write, without
+//                   waiting for its fsync (the client's `sync off`); any
+//                   other bit is refused
 //     8       4     request id: chosen by the client, echoed in the reply
 //     12      4     budget: a request's deadline in milliseconds from its
 //                   arrival (0: the server's default); 0 in a reply
@@ -71,14 +74,21 @@ public struct Frame: Equatable, Sendable {
 
   public var kind: Kind
   public var status: Status
+  public var flags: UInt8
   public var requestID: UInt32
   public var budgetMilliseconds: UInt32
   public var payload: Bytes
 
-  public init(kind: Kind, status: Status = .ok, requestID: UInt32, budgetMilliseconds: UInt32 = 0, payload: Bytes = [])
-  {
+  /// The flag of a write that need not wait for its fsync.
+  public static let noSync: UInt8 = 0x01
+
+  public init(
+    kind: Kind, status: Status = .ok, flags: UInt8 = 0, requestID: UInt32, budgetMilliseconds: UInt32 = 0,
+    payload: Bytes = []
+  ) {
     self.kind = kind
     self.status = status
+    self.flags = flags
     self.requestID = requestID
     self.budgetMilliseconds = budgetMilliseconds
     self.payload = payload
@@ -160,7 +170,7 @@ public struct Frame: Equatable, Sendable {
     out.append(Frame.version)
     out.append(kind.rawValue)
     out.append(status.rawValue)
-    out.append(0)
+    out.append(flags)
     out.appendBigEndian(requestID)
     out.appendBigEndian(budgetMilliseconds)
     out.append(contentsOf: payload)
@@ -220,9 +230,10 @@ public struct Frame: Equatable, Sendable {
     guard versionByte == version else { throw .unknownVersion(versionByte) }
     guard let kind = Kind(rawValue: bytes[base + 5]) else { throw .unknownKind(bytes[base + 5]) }
     guard let status = Status(rawValue: bytes[base + 6]) else { throw .unknownStatus(bytes[base + 6]) }
-    guard bytes[base + 7] == 0 else { throw .unknownFlags(bytes[base + 7]) }
+    let flags = bytes[base + 7]
+    guard flags & ~noSync == 0 else { throw .unknownFlags(flags) }
     let frame = Frame(
-      kind: kind, status: status, requestID: bytes.bigEndianUInt32(at: base + 8),
+      kind: kind, status: status, flags: flags, requestID: bytes.bigEndianUInt32(at: base + 8),
       budgetMilliseconds: bytes.bigEndianUInt32(at: base + 12),
       payload: Bytes(bytes[(base + headerSize)..<(base + size)]))
     return (frame, size)
@@ -292,8 +303,8 @@ public enum Request: Equatable, Sendable {
   }
 
   /// The request as a frame.
-  public func frame(id: UInt32, budgetMilliseconds: UInt32 = 0) -> Frame {
-    Frame(kind: kind, requestID: id, budgetMilliseconds: budgetMilliseconds, payload: payload)
+  public func frame(id: UInt32, budgetMilliseconds: UInt32 = 0, flags: UInt8 = 0) -> Frame {
+    Frame(kind: kind, flags: flags, requestID: id, budgetMilliseconds: budgetMilliseconds, payload: payload)
   }
 
   /// Why a frame is not a request the server can run: answered with `bad
@@ -305,6 +316,9 @@ public enum Request: Equatable, Sendable {
 
   /// The request a frame carries.
   public init(_ frame: Frame) throws(Malformed) {
+    guard frame.flags == 0 || [.put, .delete, .batch].contains(frame.kind) else {
+      throw Malformed("only a write may carry the no-sync flag")
+    }
     var reader = PayloadReader(frame.payload)
     switch frame.kind {
     case .get: self = .get(key: frame.payload)

@@ -216,14 +216,15 @@ final class ConnectionHandler: ChannelDuplexHandler {
     trace?.append(
       TraceEvent(
         component: .server, action: "recv", subject: describe(request),
-        details: "id \(requestID), \(Frame.headerSize + frame.payload.count) bytes",
+        details: "id \(requestID), \(Frame.headerSize + frame.payload.count) bytes"
+          + (frame.flags & Frame.noSync != 0 ? ", no sync" : ""),
         why: "a request frame arrived; an engine thread runs it, never the event loop"))
     let server = self.server
     // snippet: off-the-loop
     server.pool.runIfActive(eventLoop: context.eventLoop) {
-      server.execute(request, deadline: deadline, trace: trace)
+      server.execute(request, flags: frame.flags, deadline: deadline, trace: trace)
     }.assumeIsolated().whenComplete { [self] result in
-    // end snippet
+      // end snippet
       server.release()
       running -= 1
       let (status, payload): (Frame.Status, Bytes)

@@ -191,12 +191,17 @@ public final class Server: Sendable {
 
   // snippet: execute
   /// Runs one request on an engine thread: the reply's status and payload.
-  func execute(_ request: Request, deadline: NIODeadline, trace: RequestTrace?) -> (Frame.Status, Bytes) {
+  /// A write syncs when the server's `sync` is on and the frame does not
+  /// carry the no-sync flag.
+  func execute(_ request: Request, flags: UInt8 = 0, deadline: NIODeadline, trace: RequestTrace?) -> (
+    Frame.Status, Bytes
+  ) {
     guard NIODeadline.now() < deadline else {
       return (.timeout, Array("the deadline passed before the request began: nothing was done".utf8))
     }
+    let sync = options.sync && flags & Frame.noSync == 0
     Server.current.currentValue = trace ?? RequestTrace.discarded
-  // end snippet
+    // end snippet
     defer { Server.current.currentValue = nil }
     do {
       switch request {
@@ -206,13 +211,13 @@ public final class Server: Sendable {
       case .put(let key, let value):
         var batch = WriteBatch()
         batch.put(key, value)
-        return (.ok, .sequence(try engine.write(batch, options: WriteOptions(sync: options.sync))))
+        return (.ok, .sequence(try engine.write(batch, options: WriteOptions(sync: sync))))
       case .delete(let key):
         var batch = WriteBatch()
         batch.delete(key)
-        return (.ok, .sequence(try engine.write(batch, options: WriteOptions(sync: options.sync))))
+        return (.ok, .sequence(try engine.write(batch, options: WriteOptions(sync: sync))))
       case .batch(let batch):
-        return (.ok, .sequence(try engine.write(batch, options: WriteOptions(sync: options.sync))))
+        return (.ok, .sequence(try engine.write(batch, options: WriteOptions(sync: sync))))
       case .scan(let start, let end, let limit):
         return (.ok, try engine.scanPage(from: start, to: end, limit: limit).encoded)
       case .ping(let bytes): return (.ok, bytes)
