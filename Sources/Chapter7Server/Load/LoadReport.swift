@@ -50,6 +50,14 @@ public enum LoadReport {
     return lines
   }
 
+  /// Group commit in one line: the writes the server took during a run
+  /// (warmup included), its log syncs, and the writes each sync made durable.
+  public static func syncLine(writes: Int, syncs: Int, seconds: Double) -> String {
+    let perSync = syncs > 0 ? fixed(Double(writes) / Double(syncs), 1) : "-"
+    let perSecond = seconds > 0 ? count(Double(syncs) / seconds) : "0"
+    return "server: \(writes) writes, \(syncs) log syncs (\(perSecond)/s), \(perSync) writes per sync"
+  }
+
   /// Runs side by side: one Markdown row each, corrected latencies.
   public static func markdownTable(_ results: [LoadResult]) -> [String] {
     var lines = [
@@ -80,7 +88,7 @@ public enum LoadReport {
   }
 
   /// A number with `digits` decimals (no Foundation here).
-  static func fixed(_ value: Double, _ digits: Int) -> String {
+  public static func fixed(_ value: Double, _ digits: Int) -> String {
     var scale = 1.0
     for _ in 0..<digits { scale *= 10 }
     let scaled = Int((value * scale).rounded())
@@ -91,13 +99,13 @@ public enum LoadReport {
     return sign + "\(whole)." + String(repeating: "0", count: digits - fraction.count) + fraction
   }
 
-  static func count(_ value: Double) -> String { "\(Int(value.rounded()))" }
+  public static func count(_ value: Double) -> String { "\(Int(value.rounded()))" }
 
-  static func seconds(_ value: Double) -> String {
+  public static func seconds(_ value: Double) -> String {
     value == value.rounded() ? "\(Int(value)) s" : fixed(value, 1) + " s"
   }
 
-  static func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
+  public static func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
 
   static func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
     let fill = String(repeating: " ", count: max(0, width - text.count))

@@ -25,7 +25,7 @@ enum Chapter7Adapter {
       ownsFile: Chapter6Adapter.adapter.shell.ownsFile
     ) { environment in try Chapter7Engine.open(environment) },
     bench: Chapter7Engine.benchEngine,
-    tools: [ServeCommand.self, ConnectCommand.self])
+    tools: [ServeCommand.self, ConnectCommand.self, LoadCommand.self])
 
   static let frame = Command(
     name: "frame", usage: "frame encode get|put|delete KEY [VALUE] | frame send HEX...",
