@@ -246,10 +246,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
           write(context: context, Frame(kind: .traceEvent, requestID: requestID, payload: event.encoded))
         }
         reply(context: context, to: requestID, status: status, payload: payload)
-        context.flush()
       }
       lastActivity = .now()
       startWaiting(context: context)
+      // One flush for this reply and any answered on the loop just now
+      // (a waiting frame refused busy, say), which no read will flush.
+      context.flush()
       resumeReading(context: context)
     }
   }
