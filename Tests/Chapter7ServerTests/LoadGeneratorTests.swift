@@ -67,6 +67,53 @@ import Testing
     #expect((35_000...70_000).contains(top100), "top 100 keys: \(top100)")
   }
 
+  // MARK: RESP
+
+  func resp(_ text: String) -> Bytes { Bytes(utf8: text) }
+
+  @Test func respCommandsAreArraysOfBulkStrings() {
+    var out = Bytes()
+    RESP.encodeCommand([resp("SET"), resp("k"), resp("v1")], into: &out)
+    #expect(out == resp("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nv1\r\n"))
+  }
+
+  @Test func respRepliesDecode() throws {
+    let cases: [(String, RESPValue)] = [
+      ("+OK\r\n", .simpleString(resp("OK"))), ("-ERR no\r\n", .error("ERR no")), (":-42\r\n", .integer(-42)),
+      ("$5\r\nhello\r\n", .bulkString(resp("hello"))), ("$-1\r\n", .bulkString(nil)), ("$0\r\n\r\n", .bulkString([])),
+      ("*2\r\n:1\r\n$1\r\na\r\n", .array([.integer(1), .bulkString(resp("a"))])), ("*-1\r\n", .array(nil)),
+    ]
+    for (text, value) in cases {
+      let bytes = resp(text)
+      let decoded = try #require(try RESP.decode(bytes), "\(text)")
+      #expect(decoded.value == value && decoded.size == bytes.count, "\(text)")
+      // Every proper prefix is "not yet a value", never an error.
+      for cut in 0..<bytes.count { #expect(try RESP.decode(bytes[..<cut]) == nil, "\(text) cut at \(cut)") }
+    }
+  }
+
+  @Test func respRefusesHostileBytes() {
+    let bad: [String] = [
+      "?what\r\n", "$-2\r\n", "$99999999999\r\n", "*99999999\r\n", ":12x\r\n", ":99999999999999999999\r\n",
+      "$3\r\nabcXY", "$\r\n", String(repeating: "*1\r\n", count: 20) + ":1\r\n",
+    ]
+    for text in bad {
+      #expect(throws: RESPDecodingError.self, "\(text.prefix(20))") { try RESP.decode(resp(text)) }
+    }
+    var limits = RESP.Limits()
+    limits.maximumLineLength = 16
+    #expect(throws: RESPDecodingError.self) { try RESP.decode(resp("+" + String(repeating: "a", count: 40)), limits: limits) }
+    // Random bytes: any answer but a trap.
+    var random = SeededGenerator(seed: 3)
+    for _ in 0..<2000 {
+      let bytes = (0..<Int.random(in: 0...24, using: &random)).map { _ in
+        [UInt8(ascii: "*"), UInt8(ascii: "$"), UInt8(ascii: ":"), UInt8(ascii: "-"), 0x0d, 0x0a, UInt8(ascii: "1"),
+         UInt8(ascii: "9"), UInt8.random(in: 0...255, using: &random)].randomElement(using: &random)!
+      }
+      _ = try? RESP.decode(bytes)
+    }
+  }
+
   // MARK: Coordinated omission
 
   /// One connection, at most one request outstanding, 1,000 requests a
@@ -154,6 +201,36 @@ import Testing
     #expect(result.succeeded == 1000)
     #expect(result.missing == 0)
     #expect(result.throughput > 1500)
+  }
+
+  /// Pipelined writes from four connections past a small admission limit:
+  /// every request gets an answer (`ok` or `busy`), promptly, and the
+  /// client's count of refusals is the server's.
+  @Test(.timeLimit(.minutes(1))) func pastTheAdmissionLimitEveryRequestIsAnswered() async throws {
+    let engine = try Chapter6Compaction.Database.open(
+      directory: "/db", fileSystem: MemoryFileSystem(), options: .init(), tracer: Tracer(level: .off))
+    var options = ServerOptions()
+    options.admissionLimit = 4
+    options.maximumInFlightPerConnection = 2
+    options.idleTimeout = .seconds(2)
+    let server = try await Server.start(engine: engine, options: options, tracer: Tracer(level: .off))
+    var workload = Workload()
+    workload.keyCount = 4000
+    let session = try await LoadSession.connect(to: BeachTarget(host: "127.0.0.1", port: server.port), connections: 4)
+    let clock = ContinuousClock()
+    let started = clock.now
+    let prefill = await session.prefill(workload, window: 64)
+    let elapsed = clock.now - started
+    let stats = try await Client.connect(host: "127.0.0.1", port: server.port)
+    let text = try await stats.stats()
+    await stats.close()
+    await session.close()
+    await server.shutdown()
+
+    #expect(elapsed < .seconds(2), "the prefill waited \(elapsed): some reply never came")
+    let busy = text.split(separator: "\n").first { $0.hasPrefix("beach_replies_total{status=\"busy\"}") }
+    #expect(Int(busy?.split(separator: " ").last ?? "") == prefill.failures, "\(prefill)")
+    #expect(prefill.failures > 0, "the limit of 4 was never reached")
   }
 
   @Test func theChartIsDeterministicAndNamesEverySeries() throws {

@@ -102,8 +102,9 @@ public final class LoadSession: Sendable {
         connection: connections[c], loop: loops[c], first: c, step: connections.count, keyCount: workload.keyCount,
         value: value, window: window)
     }
+    let running = fills.map { $0.run() }  // all at once, then wait for each
     var failures = 0
-    for fill in fills { failures += (try? await fill.run().get()) ?? 0 }
+    for fill in running { failures += (try? await fill.get()) ?? 0 }
     let seconds = Double((NIODeadline.now() - started).nanoseconds) / 1e9
     return Prefill(keys: workload.keyCount, seconds: seconds, failures: failures)
   }
