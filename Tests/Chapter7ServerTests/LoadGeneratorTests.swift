@@ -2,7 +2,6 @@ import Chapter1WAL
 import Chapter6Compaction
 import NIOCore
 import NIOPosix
-import Synchronization
 import Testing
 
 @testable import Chapter7Server
@@ -257,7 +256,7 @@ import Testing
 final class StallingTarget: LoadTarget {
   let stallAfter: TimeAmount
   let stallFor: TimeAmount
-  let origin = Mutex<NIODeadline?>(nil)
+  let origin = Locked<NIODeadline?>(nil)
 
   init(stallAfter: TimeAmount, stallFor: TimeAmount) {
     self.stallAfter = stallAfter

@@ -188,7 +188,7 @@ final class PendingReplies: Sendable {
     var promise: EventLoopPromise<Client.Reply>
     var events: [TraceEvent] = []
   }
-  private let state = Mutex<(waiting: [UInt32: Waiting], closed: Bool)>(([:], false))
+  private let state = Locked<(waiting: [UInt32: Waiting], closed: Bool)>(([:], false))
 
   func add(_ id: UInt32, _ promise: EventLoopPromise<Client.Reply>) -> Bool {
     state.withLock { state in

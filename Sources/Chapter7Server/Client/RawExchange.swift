@@ -1,7 +1,6 @@
 import Chapter1WAL
 import NIOCore
 import NIOPosix
-import Synchronization
 
 /// Sends bytes that need not be a well-formed frame, on a connection of
 /// their own, and reports what the server did: the frames it answered with,
@@ -56,7 +55,7 @@ public enum RawExchange {
 
   private final class Collector: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
-    private let state = Mutex<(bytes: Bytes, closed: Bool)>(([], false))
+    private let state = Locked<(bytes: Bytes, closed: Bool)>(([], false))
 
     var bytes: Bytes { state.withLock { $0.bytes } }
     var count: Int { state.withLock { $0.bytes.count } }

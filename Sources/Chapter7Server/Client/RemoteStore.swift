@@ -1,7 +1,6 @@
 import Chapter1WAL
 import Dispatch
 import NIOCore
-import Synchronization
 
 /// A `Client` as chapter 1's `KeyValueStore`: the shell's data commands
 /// (`put`, `get`, `delete`, `scan`, `batch`) run against a server through
@@ -15,7 +14,7 @@ import Synchronization
 public final class RemoteStore: KeyValueStore {
   public let client: Client
   private let tracer: Tracer?
-  private let sentLevel = Mutex<Tracer.Level>(.off)
+  private let sentLevel = Locked<Tracer.Level>(.off)
   private let onClose: @Sendable () -> Void
 
   /// The largest page a `scan` asks for at a time.
@@ -90,7 +89,7 @@ public final class RemoteStore: KeyValueStore {
   }
 
   public func close() throws {
-    try? client.send(.ping([])).wait()  // lets replies in flight arrive first
+    _ = try? client.send(.ping([])).wait()  // lets replies in flight arrive first
     let client = self.client
     _ = try? blockingRun { await client.close() }
     onClose()

@@ -182,7 +182,7 @@ public struct LoadProgress: Sendable {
     on loop: any EventLoop, start: NIODeadline, counters: LoadCounters,
     report: @escaping @Sendable (LoadProgress) -> Void
   ) -> RepeatedTask {
-    let last = Mutex<(time: NIODeadline, done: Int)>((start, 0))
+    let last = Locked<(time: NIODeadline, done: Int)>((start, 0))
     return loop.scheduleRepeatedTask(initialDelay: .milliseconds(250), delay: .milliseconds(250)) { _ in
       let now = NIODeadline.now()
       let done = counters.done.load(ordering: .relaxed)

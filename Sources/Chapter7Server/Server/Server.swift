@@ -35,7 +35,7 @@ public final class Server: Sendable {
   let tracer: Tracer?
   let syncCounter: SyncCountingFileSystem?
   let running = Atomic<Int>(0)
-  private let state = Mutex(State())
+  private let state = Locked(State())
   static let current = ThreadSpecificVariable<RequestTrace>()
 
   struct State {
@@ -293,7 +293,7 @@ public enum ServerLogging: Sendable {
 /// The trace events of one request, collected on the engine thread that
 /// runs it and sent to the client before the reply.
 final class RequestTrace: Sendable {
-  private let events = Mutex<[TraceEvent]>([])
+  private let events = Locked<[TraceEvent]>([])
   private let keeps: Bool
 
   init(keeps: Bool = true) { self.keeps = keeps }

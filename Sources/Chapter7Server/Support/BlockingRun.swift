@@ -1,5 +1,5 @@
+import Chapter1WAL
 import Dispatch
-import Synchronization
 
 /// Runs async work from synchronous code (the shell's commands, `beach
 /// serve`, `RemoteStore.close`) and waits for it on the calling thread.
@@ -12,7 +12,7 @@ import Synchronization
 ///
 /// REQUIRES: not called on an event loop (the work may need that loop).
 public func blockingRun<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
-  let result = Mutex<Result<T, any Error>?>(nil)
+  let result = Locked<Result<T, any Error>?>(nil)
   let done = DispatchSemaphore(value: 0)
   Task(executorPreference: BlockingRunExecutor.shared) {
     let outcome: Result<T, any Error>
