@@ -251,7 +251,9 @@ final class ReplyHandler: ChannelInboundHandler {
   }
 
   func errorCaught(context: ChannelHandlerContext, error: any Error) {
-    pending.failAll(.protocolError("\(error)"))
+    // Bytes that are not frames are the server's fault; a socket error (a
+    // reset when the server dies) is the connection going away.
+    pending.failAll(error is Frame.DecodingError ? .protocolError("\(error)") : .connectionClosed)
     context.close(promise: nil)
   }
 }

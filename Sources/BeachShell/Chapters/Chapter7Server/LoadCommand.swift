@@ -128,7 +128,9 @@ struct LoadCommand: ParsableCommand {
           try await LoadSession.connect(to: loadTarget, connections: count, threads: threads)
         }
       } catch {
-        throw LoadCommand.fail("cannot connect to \(target.kind) at \(target.host):\(target.port): \(error)")
+        let reason =
+          "\(error)".contains("Connection refused") ? "connection refused (is the server running?)" : "\(error)"
+        throw LoadCommand.fail("cannot connect to \(target.kind) at \(target.host):\(target.port): \(reason)")
       }
       defer { try? blockingRun { await session.close() } }
       if prefill {
