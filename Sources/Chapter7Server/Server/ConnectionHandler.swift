@@ -221,9 +221,18 @@ final class ConnectionHandler: ChannelDuplexHandler {
         why: "a request frame arrived; an engine thread runs it, never the event loop"))
     let server = self.server
     // snippet: off-the-loop
-    server.pool.runIfActive(eventLoop: context.eventLoop) {
+    // A synced write waits for fdatasync, and many must wait together to
+    // share one: each gets a thread. Everything else is quick, and goes
+    // with the others of this round of the loop in one handoff.
+    let syncs = isWrite && server.options.sync && frame.flags & Frame.noSync == 0
+    let work: @Sendable () -> LoopHandoff.Outcome = {
       server.execute(request, flags: frame.flags, deadline: deadline, trace: trace)
-    }.assumeIsolated().whenComplete { [self] result in
+    }
+    let outcome =
+      syncs
+      ? server.pool.runIfActive(eventLoop: context.eventLoop, work)
+      : server.handoffs[ObjectIdentifier(context.eventLoop)]!.run(work)
+    outcome.assumeIsolated().whenComplete { [self] result in
       // end snippet
       server.release()
       running -= 1

@@ -15,9 +15,10 @@ import Synchronization
 ///   a `ConnectionHandler`, which enforces the limits and writes replies.
 ///   Nothing on an event loop may block: a loop serves many connections,
 ///   and one `fdatasync` there would stall them all.
-/// - **Engine threads** (an `NIOThreadPool` of `engineThreads`) run every
-///   engine call. Writes that arrive together from different connections
-///   meet in chapter 1's commit queue and share one fsync (group commit).
+/// - **Engine threads** run every engine call: synced writes on a pool of
+///   `engineThreads` (writes that arrive together from different
+///   connections meet in chapter 1's commit queue and share one fsync:
+///   group commit), everything else on a smaller one of `readThreads`.
 /// - **Limits**: per connection, in-flight requests past which the server
 ///   stops reading that socket; globally, an admission limit past which it
 ///   answers `busy`; per request, a deadline; per connection, an idle
@@ -30,6 +31,9 @@ public final class Server: Sendable {
   let logger: Logger
   let group: MultiThreadedEventLoopGroup
   let pool: NIOThreadPool
+  let readPool: NIOThreadPool
+  /// Each event loop's handoff to `readPool`.
+  let handoffs: [ObjectIdentifier: LoopHandoff]
   /// The engine's tracer: events emitted on an engine thread go to the
   /// request that thread is running, and back to its client.
   let tracer: Tracer?
@@ -71,6 +75,7 @@ public final class Server: Sendable {
       try await server.bind()
     } catch {
       try? await server.pool.shutdownGracefully()
+      try? await server.readPool.shutdownGracefully()
       try? await server.group.shutdownGracefully()
       throw error
     }
@@ -89,6 +94,13 @@ public final class Server: Sendable {
     self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
     self.pool = NIOThreadPool(numberOfThreads: max(1, options.engineThreads))
     pool.start()
+    self.readPool = NIOThreadPool(numberOfThreads: max(1, options.readThreads))
+    readPool.start()
+    var handoffs: [ObjectIdentifier: LoopHandoff] = [:]
+    for loop in group.makeIterator() {
+      handoffs[ObjectIdentifier(loop)] = LoopHandoff(loop: loop, pool: readPool)
+    }
+    self.handoffs = handoffs
     self.ownsTraceLevel = untracedEvents == nil
     tracer?.level = untracedEvents == nil ? .off : .explain
     tracer?.setSink { event in
@@ -254,6 +266,7 @@ public final class Server: Sendable {
     let connections = state.withLock { Array($0.connections.values) }
     for connection in connections { try? await connection.close() }
     try? await pool.shutdownGracefully()
+    try? await readPool.shutdownGracefully()
     do {
       try engine.close()
     } catch {

@@ -29,10 +29,15 @@ public struct ServerOptions: Sendable {
   /// until the buffer drains below the low one.
   public var writeBufferLowWatermark = 64 << 10
   public var writeBufferHighWatermark = 256 << 10
-  /// Threads for engine calls, which may block on fdatasync; they never run
+  /// Threads for synced writes, which block on fdatasync; they never run
   /// on an event loop. Enough of them lets concurrent writes meet in one
   /// group commit.
   public var engineThreads = 16
+  /// Threads for every other engine call (reads, STATS, writes not
+  /// synced). These seldom block for long, and every extra thread is one
+  /// more to wake and switch to: on two cores, one thread served 36,000
+  /// GETs a second where sixteen served 24,000.
+  public var readThreads = max(1, System.coreCount / 2)
   /// Event-loop threads.
   public var eventLoopThreads = System.coreCount
   /// Whether an acknowledged write has been synced (fdatasync) first.

@@ -11,7 +11,7 @@ struct ServeCommand: ParsableCommand {
     abstract: "Serve a database over TCP (chapter 7's protocol), on loopback by default.",
     discussion: """
       Opens the database in --dir with the newest chapter's engine and listens on --host:--port (0 picks a \
-      free port; the first line printed names it). Engine calls run on --engine-threads threads, never on \
+      free port; the first line printed names it). Synced writes run on --engine-threads threads and the rest on --read-threads, never on \
       an event loop. SIGINT or SIGTERM stops it gracefully: no new connections, running requests finish \
       (up to --shutdown-grace-ms), the log is synced and the database closed. Logs go to standard error \
       (--log-level); STATS (beach connect, then show server) reports the metrics in Prometheus text format.
@@ -30,7 +30,9 @@ struct ServeCommand: ParsableCommand {
   @Option(help: "A request's deadline when the client sends none, in milliseconds.") var deadlineMs = 5000
   @Option(help: "Close a connection that completes no request for this long, in milliseconds.")
   var idleTimeoutMs = 30_000
-  @Option(help: "Threads for engine calls.") var engineThreads = ServerOptions().engineThreads
+  @Option(help: "Threads for synced writes (enough to meet in group commits).") var engineThreads = ServerOptions()
+    .engineThreads
+  @Option(help: "Threads for reads and writes not synced.") var readThreads = ServerOptions().readThreads
   @Option(help: "Event-loop threads.") var eventLoops = ServerOptions().eventLoopThreads
   @Option(help: "How long shutdown waits for running requests, in milliseconds.") var shutdownGraceMs = 10_000
   @Option(help: "The engine's memtable size, in bytes.") var memtableSize = 4 << 20
@@ -44,7 +46,8 @@ struct ServeCommand: ParsableCommand {
     }
     for (name, value) in [
       ("--max-in-flight", maxInFlight), ("--admission-limit", admissionLimit), ("--deadline-ms", deadlineMs),
-      ("--idle-timeout-ms", idleTimeoutMs), ("--engine-threads", engineThreads), ("--event-loops", eventLoops),
+      ("--idle-timeout-ms", idleTimeoutMs), ("--engine-threads", engineThreads), ("--read-threads", readThreads),
+      ("--event-loops", eventLoops),
     ] where value < 1 {
       throw ValidationError("\(name) must be at least 1")
     }
@@ -70,6 +73,7 @@ struct ServeCommand: ParsableCommand {
     serverOptions.defaultBudget = .milliseconds(deadlineMs)
     serverOptions.idleTimeout = .milliseconds(idleTimeoutMs)
     serverOptions.engineThreads = engineThreads
+    serverOptions.readThreads = readThreads
     serverOptions.eventLoopThreads = eventLoops
     serverOptions.shutdownGrace = .milliseconds(shutdownGraceMs)
 
