@@ -47,7 +47,9 @@ public enum LoadChart {
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" "
         + "viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"Helvetica, Arial, sans-serif\">",
       "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>",
-      "<text x=\"10\" y=\"24\" font-size=\"17\" font-weight=\"bold\" fill=\"#222\">\(escape(title))</text>",
+      // A long title in a smaller type, so it fits the width.
+      "<text x=\"10\" y=\"24\" font-size=\"\(title.count > 60 ? 14 : 17)\" font-weight=\"bold\" fill=\"#222\">"
+        + "\(escape(title))</text>",
       "<text x=\"10\" y=\"44\" font-size=\"12\" fill=\"#555\">\(escape(caption))</text>",
     ]
     // Grid and axes: one line per decade of latency, five steps of throughput.
