@@ -17,6 +17,29 @@ import Testing
 /// server is shut down before its test returns.
 @Suite(.serialized, .timeLimit(.minutes(1)))
 struct ServerTests {
+  /// `GET /metrics` over HTTP: the STATS text for a Prometheus scraper;
+  /// other paths and methods are refused, and a head that never ends is
+  /// cut off at 8 KiB.
+  @Test(.timeLimit(.minutes(1))) func theMetricsEndpointServesPrometheusText() async throws {
+    var options = ServerOptions()
+    options.metricsPort = 0
+    let server = try await Server.start(engine: MemoryEngine(), options: options)
+    func exchange(_ request: String) async throws -> String {
+      let socket = try RawSocket(port: server.metricsPort)
+      _ = await socket.send(Bytes(request.utf8))
+      return String(decoding: await socket.bytesUntilClosed(), as: UTF8.self)
+    }
+    let ok = try await exchange("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+    #expect(ok.hasPrefix("HTTP/1.1 200 OK\r\n"))
+    #expect(ok.contains("Content-Type: text/plain; version=0.0.4"))
+    #expect(ok.contains("# TYPE beach_requests_total counter"))
+    #expect(try await exchange("GET / HTTP/1.1\r\n\r\n").hasPrefix("HTTP/1.1 404"))
+    #expect(try await exchange("POST /metrics HTTP/1.1\r\n\r\n").hasPrefix("HTTP/1.1 405"))
+    let endless = try await exchange("GET /metrics HTTP/1.1\r\n" + String(repeating: "X-Pad: y\r\n", count: 1000))
+    #expect(endless.hasPrefix("HTTP/1.1 431"))
+    await server.shutdown()
+  }
+
   // MARK: Malformed frames
 
   /// Frames the decoder cannot read: the server answers with request id 0
@@ -697,6 +720,18 @@ final class RawSocket {
       try? await Task.sleep(for: .milliseconds(2))
     }
     return sent
+  }
+
+  /// Every byte the server sends until it closes the connection (or
+  /// `timeout` passes), for replies that are not frames.
+  func bytesUntilClosed(within timeout: Duration = .seconds(3)) async -> Bytes {
+    let clock = ContinuousClock()
+    let deadline = clock.now + timeout
+    while !peerClosed && clock.now < deadline {
+      if !fill() { try? await Task.sleep(for: .milliseconds(2)) }
+    }
+    defer { received.removeAll() }
+    return received
   }
 
   /// The next whole frame from the server, or the connection's end, or

@@ -44,6 +44,7 @@ public final class Server: Sendable {
 
   struct State {
     var listener: (any Channel)?
+    var metricsListener: (any Channel)?
     var connections: [ObjectIdentifier: any Channel] = [:]
     var nextConnection = 0
     var draining = false
@@ -134,7 +135,22 @@ public final class Server: Sendable {
     // end snippet
     state.withLock { $0.listener = listener }
     logger.info("listening", metadata: ["address": "\(options.host):\(port)"])
+    if let metricsPort = options.metricsPort {
+      let metrics = try await ServerBootstrap(group: group)
+        .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+        .childChannelInitializer { [self] channel in
+          channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(MetricsHandler { [self] in statsText })
+          }
+        }
+        .bind(host: options.host, port: metricsPort).get()
+      state.withLock { $0.metricsListener = metrics }
+      logger.info("metrics", metadata: ["url": "http://\(options.host):\(self.metricsPort)/metrics"])
+    }
   }
+
+  /// The port of the HTTP `/metrics` endpoint (0 when there is none).
+  public var metricsPort: Int { state.withLock { $0.metricsListener?.localAddress?.port } ?? 0 }
 
   /// The port the server listens on.
   public var port: Int { state.withLock { $0.listener?.localAddress?.port } ?? 0 }
@@ -250,11 +266,12 @@ public final class Server: Sendable {
   /// engine (which syncs its log). Safe to call more than once.
   // snippet: shutdown
   public func shutdown() async {
-    let listener: (any Channel)? = state.withLock { state in
-      defer { state.listener = nil }
+    let (listener, metricsListener) = state.withLock { state in
+      defer { (state.listener, state.metricsListener) = (nil, nil) }
       state.draining = true
-      return state.listener
+      return (state.listener, state.metricsListener)
     }
+    try? await metricsListener?.close()
     guard let listener else { return }
     logger.info("shutting down", metadata: ["running": "\(requestsRunning)", "connections": "\(connectionCount)"])
     try? await listener.close()

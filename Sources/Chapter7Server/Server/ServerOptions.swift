@@ -40,6 +40,9 @@ public struct ServerOptions: Sendable {
   public var readThreads = max(1, System.coreCount / 2)
   /// Event-loop threads.
   public var eventLoopThreads = System.coreCount
+  /// The port of an HTTP endpoint, `GET /metrics`, for a Prometheus
+  /// server to scrape (0: any free port; nil: none).
+  public var metricsPort: Int?
   /// Whether an acknowledged write has been synced (fdatasync) first.
   public var sync = true
   /// How long a graceful shutdown waits for running requests.
@@ -49,7 +52,7 @@ public struct ServerOptions: Sendable {
 }
 
 /// The server's metrics: swift-metrics objects, kept in a Prometheus
-/// registry of the server's own, so STATS and `/metrics` show the same
+/// registry of the server's own, so STATS and `GET /metrics` show the same
 /// figures (and two servers in one process keep theirs apart).
 public final class ServerMetrics: Sendable {
   public let registry = PrometheusCollectorRegistry()

@@ -20,6 +20,8 @@ struct ServeCommand: ParsableCommand {
 
   @Option(help: "The database directory (created if missing).") var dir: String
   @Option(help: "The address to listen on.") var host = "127.0.0.1"
+  @Option(help: "Also serve GET /metrics over HTTP on this port, for Prometheus (0: any free port).")
+  var metricsPort: Int?
   @Option(help: "The port (0: any free port).") var port = 7070
   @Option(help: "Sync (fdatasync) each write before acknowledging it: on or off.") var sync = "on"
   @Option(help: "The largest frame accepted, in bytes.") var maxFrameSize = Frame.defaultMaximumSize
@@ -41,6 +43,9 @@ struct ServeCommand: ParsableCommand {
   func validate() throws {
     guard sync == "on" || sync == "off" else { throw ValidationError("--sync is on or off, not '\(sync)'") }
     guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+    if let metricsPort, !(0...65535).contains(metricsPort) {
+      throw ValidationError("--metrics-port must be 0 to 65535")
+    }
     guard (Frame.headerSize...(1 << 30)).contains(maxFrameSize) else {
       throw ValidationError("--max-frame-size must be \(Frame.headerSize) to 1073741824 bytes")
     }
@@ -66,6 +71,7 @@ struct ServeCommand: ParsableCommand {
     var serverOptions = ServerOptions()
     serverOptions.host = host
     serverOptions.port = port
+    serverOptions.metricsPort = metricsPort
     serverOptions.sync = sync == "on"
     serverOptions.maximumFrameSize = maxFrameSize
     serverOptions.maximumInFlightPerConnection = maxInFlight
@@ -102,6 +108,9 @@ struct ServeCommand: ParsableCommand {
     StandardStream.output.write(
       "beach serve: listening on \(host):\(server.port) (chapter \(EngineRegistry.newest.chapter) engine, "
         + "sync \(sync), database in \(directory))\n")
+    if metricsPort != nil {
+      StandardStream.output.write("beach serve: metrics on http://\(host):\(server.metricsPort)/metrics\n")
+    }
 
     // SIGINT and SIGTERM stop the server gracefully; a second one while it
     // stops is ignored (the grace period bounds the wait).
