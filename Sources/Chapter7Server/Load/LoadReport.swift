@@ -1,7 +1,8 @@
 /// A load run in words: the text report `beach load` prints, and the
 /// Markdown table that sets runs side by side.
 ///
-///     beach load: beach at 127.0.0.1:7070, 4 connections, open loop at 20000/s for 10 s, mix 90/10 get/set, ...
+///     beach load: beach at 127.0.0.1:7070, 4 connections, open loop at 20000/s for 10 s
+///       mix 90/10 get/set, 100000 keys zipfian, 100-byte values
 ///     throughput 19998/s (199980 requests, 0 errors)
 ///                      p50       p90       p99     p99.9       max
 ///     corrected      61 µs     95 µs    210 µs   1.20 ms   4.31 ms
@@ -18,8 +19,9 @@ public enum LoadReport {
     }
     if plan.warmup > 0 { pacing += " after \(seconds(plan.warmup)) of warmup" }
     let workload = plan.workload
-    return "beach load: \(target) at \(address), \(plural(plan.connections, "connection")), \(pacing), "
-      + "mix \(workload.mix), \(workload.keyCount) keys \(workload.distribution.rawValue), "
+    // Two lines, so that each fits an 80-column terminal.
+    return "beach load: \(target) at \(address), \(plural(plan.connections, "connection")), \(pacing)\n"
+      + "  mix \(workload.mix), \(workload.keyCount) keys \(workload.distribution.rawValue), "
       + "\(workload.valueSize)-byte values"
   }
 

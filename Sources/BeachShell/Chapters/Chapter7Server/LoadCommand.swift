@@ -22,7 +22,9 @@ struct LoadCommand: ParsableCommand {
 
   @Option(
     name: .customLong("target"),
-    help: ArgumentHelp("A server: KIND:HOST:PORT, KIND beach or redis (repeatable).", valueName: "kind:host:port"))
+    help: ArgumentHelp(
+      "A server: KIND:HOST:PORT, KIND beach or redis (repeatable; default beach:127.0.0.1:7070).",
+      valueName: "kind:host:port"))
   var targets: [String] = []
   @Option(help: "Connections, opened before the run.") var connections = 4
   @Option(help: "Requests a second, all connections together (open loop).") var rate = 10_000.0
