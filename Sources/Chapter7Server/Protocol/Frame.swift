@@ -3,7 +3,9 @@ import Chapter1WAL
 // MARK: - The wire format
 //
 // Every message, either way, is one frame: a 4-byte length, a 12-byte
-// header, and a payload. All integers are big-endian (network order).
+// header, and a payload. The header's integers, and those of the payloads
+// below, are big-endian (network order); a BATCH payload is chapter 1's
+// encoding, little-endian, as the log stores it.
 //
 //     offset  size  field
 //     0       4     length: the bytes that follow this field (12 + payload)
@@ -15,8 +17,9 @@ import Chapter1WAL
 //                   waiting for its fsync (the client's `sync off`); any
 //                   other bit is refused
 //     8       4     request id: chosen by the client, echoed in the reply
-//     12      4     budget: a request's deadline in milliseconds from its
-//                   arrival (0: the server's default); 0 in a reply
+//     12      4     budget: a request's deadline in milliseconds from when
+//                   the server takes it up (0: the server's default); 0 in
+//                   a reply
 //     16      …     payload: length - 12 bytes
 //
 // Kinds: requests 0x01 GET, 0x02 PUT, 0x03 DELETE, 0x04 BATCH, 0x05 SCAN,
@@ -125,7 +128,9 @@ public struct Frame: Equatable, Sendable {
     case ok = 0
     /// A GET's key has no value.
     case notFound = 1
-    /// The request could not be understood: the connection stays open.
+    /// The request could not be understood. After a bad payload the
+    /// connection stays open; after a frame that breaks the framing (a bad
+    /// length, version, kind, status or flag; the reply's id is 0) it closes.
     case badRequest = 2
     /// The frame was longer than the maximum: the connection closes.
     case tooLarge = 3

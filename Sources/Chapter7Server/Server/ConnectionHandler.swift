@@ -250,7 +250,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         if trace != nil {
           let event = TraceEvent(
             component: .server, action: "reply", subject: "\(status)",
-            details: "id \(requestID), \(payload.count) bytes",
+            details: "id \(requestID), \(Frame.headerSize + payload.count) bytes",
             why: "the reply leaves once the engine call is done (for a write: once it is durable)")
           write(context: context, Frame(kind: .traceEvent, requestID: requestID, payload: event.encoded))
         }
