@@ -1,3 +1,5 @@
+import Chapter1WAL
+
 /// A load run in words: the text report `beach load` prints, and the
 /// Markdown table that sets runs side by side.
 ///
@@ -20,7 +22,7 @@ public enum LoadReport {
     if plan.warmup > 0 { pacing += " after \(seconds(plan.warmup)) of warmup" }
     let workload = plan.workload
     // Two lines, so that each fits an 80-column terminal.
-    return "beach load: \(target) at \(address), \(plural(plan.connections, "connection")), \(pacing)\n"
+    return "beach load: \(target) at \(address), \(Format.plural(plan.connections, "connection")), \(pacing)\n"
       + "  mix \(workload.mix), \(workload.keyCount) keys \(workload.distribution.rawValue), "
       + "\(workload.valueSize)-byte values"
   }
@@ -29,7 +31,7 @@ public enum LoadReport {
   /// corrected and uncorrected latencies.
   public static func lines(_ result: LoadResult) -> [String] {
     var lines = [headline(result.plan, target: result.target, address: result.address)]
-    var counts = ["\(result.requests) requests", plural(result.failures.total, "error")]
+    var counts = ["\(result.requests) requests", Format.plural(result.failures.total, "error")]
     if result.missing > 0 { counts.append("\(result.missing) GETs found no value") }
     lines.append("throughput \(count(result.throughput))/s (\(counts.joined(separator: ", ")))")
     if result.failures.total > 0 {
@@ -106,8 +108,6 @@ public enum LoadReport {
   public static func seconds(_ value: Double) -> String {
     value == value.rounded() ? "\(Int(value)) s" : fixed(value, 1) + " s"
   }
-
-  public static func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
 
   static func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
     let fill = String(repeating: " ", count: max(0, width - text.count))

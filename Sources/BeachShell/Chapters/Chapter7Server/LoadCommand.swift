@@ -172,7 +172,7 @@ struct LoadCommand: ParsableCommand {
     }
     if let svg {
       let caption =
-        "\(LoadReport.plural(connections, "connection")), mix \(plan.workload.mix), \(keys) keys "
+        "\(Format.plural(connections, "connection")), mix \(plan.workload.mix), \(keys) keys "
         + "\(distribution), \(valueSize)-byte values, \(LoadReport.seconds(duration)) a point"
       do {
         try LoadChart.svg(results, title: title, caption: caption).write(
