@@ -19,6 +19,7 @@ let chapters: [(module: String, tag: String)] = [
   ("Chapter5BloomFilter", "bloom"),
   ("Chapter6Compaction", "compaction"),
   ("Chapter7Server", "server"),
+  ("Chapter8Raft", "raft"),
 ]
 
 /// Packages a chapter uses beyond the chapter before it, one chapter to a
@@ -27,6 +28,7 @@ let chapterDependencies: [(module: String, uses: [Target.Dependency])] = [
   ("Chapter2Memtable", [.product(name: "Atomics", package: "swift-atomics")]),
   ("Chapter5BloomFilter", [.target(name: "Chapter5CRC32C")]),
   ("Chapter7Server", [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Histogram", package: "hdrhistogram-swift")]),
+  ("Chapter8Raft", [.product(name: "HeapModule", package: "swift-collections")]),
 ]
 
 /// C targets a chapter brings, one to a line (a milestone cuts them too).
@@ -123,6 +125,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),  // Chapter7Server
     .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),  // Chapter7Server
     .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),  // Chapter7Server
+    .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),  // Chapter8Raft
   ],
   targets: targets,
   swiftLanguageModes: [.v6]
