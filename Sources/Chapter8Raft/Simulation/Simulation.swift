@@ -57,6 +57,10 @@ public final class Simulation {
     /// Empty when both checks passed.
     public var violations: [String]
     public var verdict: Linearizability.Verdict
+    /// The faults and elections, in order.
+    public var log: [String]
+    /// How long the linearizability check took (real time).
+    public var checkDuration: Duration
     public var passed: Bool { violations.isEmpty }
   }
 
@@ -306,13 +310,18 @@ public final class Simulation {
   /// Both checks over the finished run.
   public func check() -> Outcome {
     var violations = safetyViolations
+    let clock = ContinuousClock()
+    let start = clock.now
     let verdict = Linearizability.check(history)
+    let checkDuration = clock.now - start
     switch verdict {
     case .linearizable: break
     case .violation(let violation): violations.append("not linearizable: \(violation)")
     case .unknown: violations.append("linearizability undecided: the checker's budget ran out")
     }
-    return Outcome(options: options, stats: stats, history: history, violations: violations, verdict: verdict)
+    return Outcome(
+      options: options, stats: stats, history: history, violations: violations, verdict: verdict, log: log,
+      checkDuration: checkDuration)
   }
 
   // MARK: Randomness and events
