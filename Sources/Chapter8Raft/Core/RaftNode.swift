@@ -465,8 +465,8 @@ public struct RaftNode: Sendable {
       var message = Message(kind: .snapshot, from: id, to: peer, term: term)
       message.snapshot = snapshot
       tracer(
-        .raft, "send snapshot", subject, "to node \(peer), up to \(snapshot.metadata.index)",
-        why: "it needs entry \(state.next), which the log no longer holds")
+        .raft, "send", subject, "snapshot up to \(snapshot.metadata.index) to node \(peer)",
+        why: "it needs entry \(state.next), which the log no longer holds (§7)")
       send(message)
       state.probing = true
       state.next = snapshot.metadata.index + 1

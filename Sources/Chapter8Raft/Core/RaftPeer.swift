@@ -115,7 +115,9 @@ public final class RaftPeer: @unchecked Sendable {
       if let snapshot = ready.snapshot { try machine.restore(snapshot.data) }
       for entry in ready.committed {
         onApply?(entry)
-        switch try machine.apply(entry) {
+        let outcome = try machine.apply(entry)
+        trace(outcome, of: entry)
+        switch outcome {
         case .applied(let client, let sequence), .duplicate(let client, let sequence):
           replies.append(.written(client: client, sequence: sequence, index: entry.index))
         case .none: break
@@ -129,6 +131,19 @@ public final class RaftPeer: @unchecked Sendable {
     return (messages, replies)
   }
   // end snippet
+
+  private func trace(_ outcome: KVStateMachine.Outcome, of entry: Entry) {
+    switch outcome {
+    case .applied(let client, let sequence):
+      tracer(.raft, "apply", "node \(id)", "\(entry): client \(client)'s write \(sequence)")
+    case .duplicate(let client, let sequence):
+      tracer(
+        .raft, "skip", "node \(id)", "\(entry): client \(client)'s write \(sequence) again",
+        why: "a retry of a write already applied; the state machine keeps each client's last sequence number (§6.3)")
+    case .none:
+      if entry.kind == .noop { tracer(.raft, "apply", "node \(id)", "\(entry)") }
+    }
+  }
 
   private func persist(_ ready: Ready) throws {
     if let snapshot = ready.snapshot { try storage.saveSnapshot(snapshot) }

@@ -21,7 +21,7 @@ public enum ClusterPicture {
   public static let columns = 18
 
   public static func lines(_ cluster: ManualCluster) -> [String] {
-    var lines = ["node  role           term  vote  commit  applied"]
+    var lines = ["node  role            term  vote  commit  applied"]
     var lastIndex: LogIndex = 0
     for id in 1...NodeID(cluster.size) {
       guard let peer = cluster.peer(id) else {
@@ -31,7 +31,7 @@ public enum ClusterPicture {
       let node = peer.node
       lastIndex = max(lastIndex, node.log.lastIndex)
       lines.append(
-        "\(id)".padded(6) + node.role.description.padded(13) + "\(node.term)".leftPadded(6)
+        "\(id)".padded(6) + node.role.description.padded(14) + "\(node.term)".leftPadded(6)
           + (node.vote == 0 ? "-" : "\(node.vote)").leftPadded(6) + "\(node.commit)".leftPadded(8)
           + "\(peer.machine.applied)".leftPadded(9))
     }
@@ -41,8 +41,8 @@ public enum ClusterPicture {
     for id in 1...NodeID(cluster.size) {
       guard let node = cluster.peer(id)?.node else { continue }
       let cells = (first...lastIndex).map { index -> String in
-        if index <= node.log.snapshot.index { return "s".leftPadded(4) }
-        guard let term = node.log.term(at: index) else { return ".".leftPadded(4) }
+        if index <= node.log.snapshot.index { return "s ".leftPadded(4) }
+        guard let term = node.log.term(at: index) else { return ". ".leftPadded(4) }
         return (index > node.commit ? "[\(term)]" : "\(term) ").leftPadded(4)
       }
       lines.append("\(id)".padded(6) + cells.joined())

@@ -208,10 +208,11 @@ public final class ManualCluster {
   }
 
   /// Proposes a write at the leader and ticks until it is applied there
-  /// (at most `patience` ticks).
+  /// (at most `patience` ticks: less than an election timeout, so a write
+  /// to a leader cut off fails before the cluster has moved on).
   ///
   /// - Returns: the log index the write got.
-  public func write(_ batch: WriteBatch, patience: Int = 50) throws -> LogIndex {
+  public func write(_ batch: WriteBatch, patience: Int = 8) throws -> LogIndex {
     guard let leader, let peer = peer(leader) else { throw ClusterError(noLeader) }
     sequence += 1
     let command = ClientCommand(client: Self.client, sequence: sequence, batch: batch)
@@ -227,8 +228,8 @@ public final class ManualCluster {
       try tick()
     }
     throw ClusterError(
-      "write \(sequence) not committed after \(patience) ticks: the leader cannot reach a majority"
-        + " (it stays in the leader's log; heal and tick to let it commit)")
+      "write \(sequence) not committed after \(patience) ticks: node \(leader) cannot reach a majority;"
+        + " the entry stays in its log, uncommitted")
   }
 
   /// A linearizable read through the leader (ReadIndex), ticking until the

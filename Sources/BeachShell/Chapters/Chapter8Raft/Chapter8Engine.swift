@@ -26,17 +26,28 @@ enum Chapter8Adapter {
     tools: Chapter8Tools.all + [RaftSimCommand.self])
 
   static let cluster = Command(
-    name: "cluster", usage: "cluster N", summary: "start a fresh simulated cluster of N nodes (1 to 7)",
+    name: "cluster", usage: "cluster N [snapshot-every K]",
+    summary: "start a fresh simulated cluster of N nodes (1 to 7)",
     help: """
       Throws away the current cluster and starts N new nodes, each with an \
       empty in-memory disk, all followers in term 0. Nothing happens until \
-      you tick: after 10 to 20 ticks one of them times out and campaigns.
+      you tick: after 10 to 20 ticks one of them times out and campaigns. \
+      Each node snapshots its state machine every K applied entries \
+      (default \(Chapter8Engine.snapshotEvery); 0: never) and drops the log \
+      before it.
       """,
-    arity: 1...1
+    arity: 1...3, completions: [.none, .words(["snapshot-every"])]
   ) { shell, arguments in
     let engine = try shell.engine(as: Chapter8Engine.self)
     let nodes = try arguments.integer(0, "the number of nodes", in: 1...7)
-    try engine.rebuild(nodes: nodes)
+    var snapshotEvery = Chapter8Engine.snapshotEvery
+    if arguments.count > 1 {
+      guard arguments.count == 3, try arguments.choice(1, ["snapshot-every"]) == "snapshot-every" else {
+        throw ShellError("usage: cluster N [snapshot-every K]")
+      }
+      snapshotEvery = try arguments.integer(2, "snapshot-every", in: 0...1_000_000)
+    }
+    try engine.rebuild(nodes: nodes, snapshotEvery: snapshotEvery)
     shell.say("\(Format.plural(nodes, "node")), all followers in term 0; tick to let one campaign")
   }
 
@@ -91,9 +102,9 @@ enum Chapter8Adapter {
     } else {
       try engine.cluster.block(from: left, to: right)
     }
-    let arrow = separator == "|" ? " and " : " to "
+    let (from, arrow) = separator == "|" ? ("between ", " and ") : ("from ", " to ")
     shell.say(
-      "messages from " + left.map(String.init).joined(separator: " ") + arrow
+      "messages " + from + left.map(String.init).joined(separator: " ") + arrow
         + right.map(String.init).joined(separator: " ") + " are now lost")
   }
 
@@ -190,15 +201,18 @@ final class Chapter8Engine: ShellEngine {
   private(set) var cluster: ManualCluster
   private var clusterStore: ClusterStore
 
+  /// Small, so that a short session sees a snapshot.
+  static let snapshotEvery = 8
+
   init(environment: EngineEnvironment, nodes: Int) throws {
     self.environment = environment
-    let cluster = try ManualCluster(nodes: nodes, tracer: environment.tracer)
+    let cluster = try ManualCluster(nodes: nodes, snapshotEvery: Self.snapshotEvery, tracer: environment.tracer)
     self.cluster = cluster
     self.clusterStore = ClusterStore(cluster: cluster)
   }
 
-  func rebuild(nodes: Int) throws {
-    cluster = try ManualCluster(nodes: nodes, tracer: environment.tracer)
+  func rebuild(nodes: Int, snapshotEvery: Int) throws {
+    cluster = try ManualCluster(nodes: nodes, snapshotEvery: snapshotEvery, tracer: environment.tracer)
     clusterStore = ClusterStore(cluster: cluster)
   }
 
