@@ -28,7 +28,7 @@ let chapterDependencies: [(module: String, uses: [Target.Dependency])] = [
   ("Chapter2Memtable", [.product(name: "Atomics", package: "swift-atomics")]),
   ("Chapter5BloomFilter", [.target(name: "Chapter5CRC32C")]),
   ("Chapter7Server", [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Histogram", package: "hdrhistogram-swift")]),
-  ("Chapter8Raft", [.product(name: "HeapModule", package: "swift-collections")]),
+  ("Chapter8Raft", [.product(name: "HeapModule", package: "swift-collections"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]),
 ]
 
 /// C targets a chapter brings, one to a line (a milestone cuts them too).

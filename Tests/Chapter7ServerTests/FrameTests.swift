@@ -33,6 +33,7 @@ import Testing
       .scan(start: Bytes(utf8: "a"), end: nil, limit: 100),
       .scan(start: [], end: Bytes(utf8: "z"), limit: Request.maximumScanLimit),
       .ping(Bytes(utf8: "hello")), .stats, .trace(.off), .trace(.steps), .trace(.explain),
+      .extension(code: 7, body: []), .extension(code: 0xff, body: Bytes(utf8: "a later layer")),
     ]
     for (index, request) in requests.enumerated() {
       let bytes = request.frame(id: UInt32(index), budgetMilliseconds: UInt32(index * 10)).encoded

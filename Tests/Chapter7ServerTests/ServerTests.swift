@@ -89,6 +89,8 @@ struct ServerTests {
     ("GET with the no-sync flag", Frame(kind: .get, flags: Frame.noSync, requestID: 5, payload: [0x6b])),
     ("a reply sent as a request", Frame(kind: .reply, requestID: 5)),
     ("a trace event sent as a request", Frame(kind: .traceEvent, requestID: 5)),
+    ("EXTENSION with no code", Frame(kind: .extension, requestID: 5)),
+    ("EXTENSION this engine does not have", Frame(kind: .extension, requestID: 5, payload: [1, 2, 3])),
   ])
   func aMalformedRequestIsABadRequestAndTheConnectionStaysOpen(name: String, frame: Frame) async throws {
     try await withServer(MemoryEngine()) { server in

@@ -31,7 +31,24 @@ public enum EngineRegistry {
   public static let all: [EngineDescriptor] = chapters.map(\.shell)
 
   /// Every chapter's own `beach` subcommands, oldest chapter first.
-  public static let tools: [any ParsableCommand.Type] = chapters.flatMap(\.tools)
+  ///
+  /// A later chapter may replace an earlier chapter's tool by giving one
+  /// of its own the same command name (a `serve` that does all the earlier
+  /// `serve` did, and more): the later one is kept, in the earlier one's
+  /// place, so the earlier chapter need not know it is replaced.
+  public static let tools: [any ParsableCommand.Type] = newestByName(chapters.flatMap(\.tools))
+
+  /// `tools` with one tool per command name: of those sharing a name, the
+  /// last, in the place of the first.
+  static func newestByName(_ tools: [any ParsableCommand.Type]) -> [any ParsableCommand.Type] {
+    func name(_ tool: any ParsableCommand.Type) -> String {
+      tool.configuration.commandName ?? String(describing: tool)
+    }
+    var newest: [String: any ParsableCommand.Type] = [:]
+    for tool in tools { newest[name(tool)] = tool }
+    var seen: Set<String> = []
+    return tools.compactMap { tool in seen.insert(name(tool)).inserted ? newest[name(tool)] : nil }
+  }
 
   /// The engine for `chapter`, or `nil` if this build has none.
   public static func engine(chapter: Int) -> EngineDescriptor? {

@@ -14,6 +14,51 @@ public protocol LoadTarget: Sendable {
   func connect(on loop: any EventLoop) async throws -> any LoadConnection
 }
 
+/// A kind of server `beach load --target KIND:HOST:PORT` knows: the `KIND`
+/// and how to make the target from `HOST:PORT`.
+///
+/// Chapter 7 brings `beach` and `redis`. The command reads its kinds from a
+/// list, so a later chapter that speaks to another server (a cluster, or a
+/// peer to measure against) adds a line there and a `LoadTarget` of its
+/// own, and the generator, the schedule and the report stay this chapter's.
+public struct LoadTargetKind: Sendable {
+  /// What `--target` names it: `beach`, `redis`.
+  public var name: String
+  /// What it speaks, for the command's help: `chapter 7's protocol`.
+  public var summary: String
+  /// Makes the target for one `HOST:PORT`.
+  public var make: @Sendable (_ host: String, _ port: Int, _ options: LoadTargetOptions) -> any LoadTarget
+
+  public init(
+    name: String, summary: String,
+    make: @escaping @Sendable (_ host: String, _ port: Int, _ options: LoadTargetOptions) -> any LoadTarget
+  ) {
+    self.name = name
+    self.summary = summary
+    self.make = make
+  }
+
+  /// `beach serve`, through `BeachTarget`.
+  public static let beach = LoadTargetKind(name: "beach", summary: "chapter 7's protocol") { host, port, options in
+    BeachTarget(host: host, port: port, budget: options.budget)
+  }
+
+  /// `redis-server`, through `RedisTarget`.
+  public static let redis = LoadTargetKind(name: "redis", summary: "RESP2") { host, port, _ in
+    RedisTarget(host: host, port: port)
+  }
+}
+
+/// What `beach load` passes every kind of target beside its address; a
+/// kind uses what applies to it.
+public struct LoadTargetOptions: Sendable {
+  /// The budget each request carries, where the protocol has one (`nil`:
+  /// the server's default).
+  public var budget: Duration?
+
+  public init(budget: Duration? = nil) { self.budget = budget }
+}
+
 /// One open connection under load.
 public protocol LoadConnection: AnyObject, Sendable {
   /// Sends one request. The future completes on the connection's event

@@ -23,8 +23,15 @@ import Chapter1WAL
 //     16      …     payload: length - 12 bytes
 //
 // Kinds: requests 0x01 GET, 0x02 PUT, 0x03 DELETE, 0x04 BATCH, 0x05 SCAN,
-// 0x06 PING, 0x07 STATS, 0x08 TRACE; 0x81 a reply; 0x82 a trace event (the
-// server's trace of a request, sent before that request's reply).
+// 0x06 PING, 0x07 STATS, 0x08 TRACE, 0x40 EXTENSION; 0x81 a reply; 0x82 a
+// trace event (the server's trace of a request, sent before that request's
+// reply).
+//
+// EXTENSION is the protocol's one door for what a later layer builds on
+// this server (a cluster's own messages, say) without a new frame version:
+// its payload is a u8 code, then bytes only that layer reads. This chapter
+// defines no code; its engines answer every one `bad request`, and the
+// connection stays open (see `ServerEngine.handleExtension`).
 //
 // Request payloads (a "string" is a u32 length then that many bytes):
 //
@@ -38,6 +45,7 @@ import Chapter1WAL
 //     PING         anything: it comes back
 //     STATS        empty
 //     TRACE        u8 level: 0 off, 1 steps, 2 explain
+//     EXTENSION    u8 code, then the code's own bytes (the rest)
 //
 // Reply payloads: on `ok`, GET's value; for PUT, DELETE and BATCH the u64
 // sequence number of the write's last operation; SCAN's page (u32 count,
@@ -101,6 +109,8 @@ public struct Frame: Equatable, Sendable {
   public enum Kind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case get = 0x01
     case put, delete, batch, scan, ping, stats, trace
+    /// A request of a later layer's own (see the format at the top).
+    case `extension` = 0x40
     case reply = 0x81
     case traceEvent = 0x82
 
@@ -116,6 +126,7 @@ public struct Frame: Equatable, Sendable {
       case .ping: "PING"
       case .stats: "STATS"
       case .trace: "TRACE"
+      case .extension: "EXTENSION"
       case .reply: "REPLY"
       case .traceEvent: "TRACE-EVENT"
       }
@@ -257,6 +268,8 @@ public enum Request: Equatable, Sendable {
   case ping(Bytes)
   case stats
   case trace(Tracer.Level)
+  /// A later layer's request: its code, and bytes only that layer reads.
+  case `extension`(code: UInt8, body: Bytes)
 
   /// The largest page a SCAN may ask for.
   public static let maximumScanLimit = 10_000
@@ -271,6 +284,7 @@ public enum Request: Equatable, Sendable {
     case .ping: .ping
     case .stats: .stats
     case .trace: .trace
+    case .extension: .extension
     }
   }
 
@@ -303,6 +317,9 @@ public enum Request: Equatable, Sendable {
     case .ping(let bytes): out = bytes
     case .stats: break
     case .trace(let level): out = [UInt8(level.rawValue)]
+    case .extension(let code, let body):
+      out.append(code)
+      out.append(contentsOf: body)
     }
     return out
   }
@@ -364,6 +381,9 @@ public enum Request: Equatable, Sendable {
         throw Malformed("TRACE takes one byte: 0 off, 1 steps, 2 explain")
       }
       self = .trace(level)
+    case .extension:
+      guard let code = reader.byte() else { throw Malformed("EXTENSION needs a code byte") }
+      self = .extension(code: code, body: reader.rest())
     case .reply, .traceEvent: throw Malformed("a \(frame.kind) frame is not a request")
     }
   }

@@ -228,10 +228,17 @@ final class ConnectionHandler: ChannelDuplexHandler {
     let work: @Sendable () -> LoopHandoff.Outcome = {
       server.execute(request, flags: frame.flags, deadline: deadline, trace: trace)
     }
-    let outcome =
-      syncs
-      ? server.pool.runIfActive(eventLoop: context.eventLoop, work)
-      : server.handoffs[ObjectIdentifier(context.eventLoop)]!.run(work)
+    let outcome: EventLoopFuture<LoopHandoff.Outcome>
+    if case .extension(let code, let body) = request {
+      // The engine's own: it answers on the loop, later if it must.
+      outcome = server.engine.handleExtension(code: code, body: body, on: context.eventLoop)
+        .hop(to: context.eventLoop)
+    } else {
+      outcome =
+        syncs
+        ? server.pool.runIfActive(eventLoop: context.eventLoop, work)
+        : server.handoffs[ObjectIdentifier(context.eventLoop)]!.run(work)
+    }
     outcome.assumeIsolated().whenComplete { [self] result in
       // end snippet
       server.release()
@@ -277,6 +284,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     case .ping: return "PING"
     case .stats: return "STATS"
     case .trace(let level): return "TRACE \(level)"
+    case .extension(let code, let body): return "EXTENSION \(code) (\(body.count) bytes)"
     }
   }
 

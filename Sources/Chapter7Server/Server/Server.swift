@@ -251,6 +251,7 @@ public final class Server: Sendable {
       case .ping(let bytes): return (.ok, bytes)
       case .stats: return (.ok, Array(statsText.utf8))
       case .trace: return (.ok, [])
+      case .extension: return (.badRequest, Array("an extension request is the engine's, on the loop".utf8))
       }
     } catch {
       logger.error("engine call failed", metadata: ["op": "\(request.kind)", "error": "\(error)"])

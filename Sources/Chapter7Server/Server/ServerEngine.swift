@@ -3,6 +3,7 @@ import Chapter3SSTable
 import Chapter4Manifest
 import Chapter5BloomFilter
 import Chapter6Compaction
+import NIOCore
 import Synchronization
 
 /// What the server needs from an engine: chapter 1's writes and reads, and
@@ -14,6 +15,24 @@ public protocol ServerEngine: AnyObject, Sendable {
   /// `end`, and the key the next page starts at.
   func scanPage(from start: Bytes, to end: Bytes?, limit: Int) throws -> ScanPage
   func close() throws
+  /// Answers an EXTENSION request: the reply's status and payload.
+  ///
+  /// This is the seam a later layer replaces the engine through, to carry
+  /// requests this chapter knows nothing of over its frames, limits and
+  /// deadlines. It is called on the connection's event loop and must not
+  /// block there: an answer that takes time (one that waits for other
+  /// machines, say) completes the future later, and holds no thread
+  /// meanwhile. The server applies the request's deadline as for any
+  /// other. The default refuses every code with `bad request`.
+  func handleExtension(code: UInt8, body: Bytes, on loop: any EventLoop) -> EventLoopFuture<(Frame.Status, Bytes)>
+}
+
+extension ServerEngine {
+  public func handleExtension(code: UInt8, body: Bytes, on loop: any EventLoop) -> EventLoopFuture<
+    (Frame.Status, Bytes)
+  > {
+    loop.makeSucceededFuture((.badRequest, Array("this server has no extension \(code)".utf8)))
+  }
 }
 
 extension Chapter6Compaction.Database: ServerEngine {

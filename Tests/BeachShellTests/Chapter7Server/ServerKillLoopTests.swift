@@ -118,8 +118,9 @@ struct ServerKillLoopTests {
   }
 }
 
-/// A `beach serve --port 0` child process, and the port it printed.
-private final class ServeProcess: @unchecked Sendable {
+/// A `beach serve --port 0` child process, and the port it printed (later
+/// chapters' kill loops start their servers through it too).
+final class ServeProcess: @unchecked Sendable {
   enum Exit: Equatable {
     case exited(Int32)
     case killed
@@ -130,14 +131,23 @@ private final class ServeProcess: @unchecked Sendable {
   private let process = Process()
   let port: Int
 
-  init(directory: String) throws {
-    process.executableURL = try KillLoopTests.beachExecutable()
-    process.arguments = [
+  convenience init(directory: String) throws {
+    try self.init(arguments: [
       "serve", "--dir", directory, "--port", "0", "--sync", "on", "--memtable-size", "4096", "--log-level", "error",
-    ]
+    ])
+  }
+
+  /// Runs `beach` with `arguments`; returns once it printed the line
+  /// naming the address it listens on.
+  ///
+  /// - Parameter standardError: where its standard error goes (nowhere by
+  ///   default).
+  init(arguments: [String], standardError: FileHandle = .nullDevice) throws {
+    process.executableURL = try KillLoopTests.beachExecutable()
+    process.arguments = arguments
     let pipe = Pipe()
     process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
+    process.standardError = standardError
     try process.run()
     let reader = FirstLineReader(pipe.fileHandleForReading)
     guard let line = reader.firstLine(within: .seconds(20)) else {
@@ -145,6 +155,7 @@ private final class ServeProcess: @unchecked Sendable {
       throw CocoaError(.fileReadUnknown, userInfo: [NSDebugDescriptionErrorKey: "beach serve printed no address"])
     }
     // "beach serve: listening on 127.0.0.1:PORT (chapter 7 engine, …)"
+    // (or "beach serve: node 2 listening on 127.0.0.1:PORT (raft, …)")
     guard let range = line.range(of: "listening on 127.0.0.1:"),
       let port = Int(line[range.upperBound...].prefix { $0.isNumber })
     else {
@@ -153,6 +164,8 @@ private final class ServeProcess: @unchecked Sendable {
     }
     self.port = port
   }
+
+  var processIdentifier: Int32 { process.processIdentifier }
 
   func kill() {
     if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }

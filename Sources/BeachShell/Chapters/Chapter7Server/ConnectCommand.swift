@@ -48,24 +48,38 @@ struct ConnectCommand: ParsableCommand {
       StandardStream.error.write("beach connect: \(error)\n")
       throw ExitCode.failure
     }
-    let interactive = script == nil && command.isEmpty && isatty(0) == 1
-    let directory = try makeTemporaryDirectory(prefix: "beach-connect")
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    let descriptor = EngineDescriptor(
-      chapter: EngineRegistry.newest.chapter, title: "connected to \(address)",
-      commands: [],
+    try ConnectCommand.runShell(
+      title: "connected to \(address)", trace: trace, script: script, command: command,
       showTopics: [
         ShowTopic.of(RemoteEngine.self, "server", summary: "the server's counters (its STATS)") { engine, _ in
           try engine.serverLines()
         }
-      ],
-      ownsFile: { _ in false }
+      ]
     ) { environment in
       RemoteEngine(address: address, store: RemoteStore(client: client, tracer: environment.tracer))
     }
+  }
+
+  /// Runs the shell on a store elsewhere: `command`, or the lines of
+  /// `script`, or standard input. A later chapter's `connect` (one that
+  /// finds its server among several) opens its shell through this too.
+  ///
+  /// - Parameters:
+  ///   - title: what the shell says it is connected to.
+  ///   - open: makes the shell's engine, given the shell's tracer.
+  static func runShell(
+    title: String, trace: String, script: String?, command: [String], showTopics: [ShowTopic],
+    open: @escaping @Sendable (EngineEnvironment) throws -> any ShellEngine
+  ) throws {
+    let interactive = script == nil && command.isEmpty && isatty(0) == 1
+    let directory = try makeTemporaryDirectory(prefix: "beach-connect")
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let descriptor = EngineDescriptor(
+      chapter: EngineRegistry.newest.chapter, title: title, commands: [], showTopics: showTopics,
+      ownsFile: { _ in false }, open: open)
     if interactive {
       Interrupt.install()
-      print("beach: connected to \(address)\nhelp lists commands; quit or Ctrl-D leaves")
+      print("beach: \(title)\nhelp lists commands; quit or Ctrl-D leaves")
     }
     let shell: Shell
     do {

@@ -3,8 +3,9 @@ import Chapter1WAL
 import Chapter7Server
 import Foundation
 
-/// `beach load`: chapter 7's open-loop load generator, against `beach serve`
-/// or `redis-server`.
+/// `beach load`: chapter 7's open-loop load generator, against `beach serve`,
+/// `redis-server`, or a server a later chapter adds to `LoadCommand.kinds`
+/// (the list in `Chapters/Chapters.swift`).
 struct LoadCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "load",
@@ -13,9 +14,9 @@ struct LoadCommand: ParsableCommand {
       Sends GETs and SETs on a timetable (--rate requests a second over --connections connections) whether \
       or not the replies keep up, and times each reply twice: from the moment the timetable meant it to be \
       sent (corrected for coordinated omission, as wrk2 does) and from the moment it was sent. --closed runs \
-      the usual closed loop instead, for comparison. Each --target is KIND:HOST:PORT, KIND beach (chapter \
-      7's protocol) or redis (RESP2); several targets run the very same schedule one after the other. \
-      --rates runs a sweep, and --svg draws its latency-against-throughput curve. Against beach, the \
+      the usual closed loop instead, for comparison. Each --target is KIND:HOST:PORT, KIND \
+      \(LoadCommand.kindList(withSummaries: true)); several targets run the very same schedule one after \
+      the other. --rates runs a sweep, and --svg draws its latency-against-throughput curve. Against beach, the \
       server's log syncs during the run are reported too (group commit: writes per fsync).
       """
   )
@@ -23,7 +24,7 @@ struct LoadCommand: ParsableCommand {
   @Option(
     name: .customLong("target"),
     help: ArgumentHelp(
-      "A server: KIND:HOST:PORT, KIND beach or redis (repeatable; default beach:127.0.0.1:7070).",
+      "A server: KIND:HOST:PORT, KIND \(LoadCommand.kindList()) (repeatable; default beach:127.0.0.1:7070).",
       valueName: "kind:host:port"))
   var targets: [String] = []
   @Option(help: "Connections, opened before the run.") var connections = 4
@@ -57,11 +58,11 @@ struct LoadCommand: ParsableCommand {
       let given = targets.isEmpty ? ["beach:127.0.0.1:7070"] : targets
       return try given.map { text in
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 3, ["beach", "redis"].contains(parts[0]), !parts[1].isEmpty,
+        guard parts.count == 3, LoadCommand.kinds.contains(where: { $0.name == parts[0] }), !parts[1].isEmpty,
           let port = Int(parts[2]), (1...65535).contains(port)
         else {
           throw ValidationError(
-            "--target is KIND:HOST:PORT with KIND beach or redis and a port 1 to 65535, "
+            "--target is KIND:HOST:PORT with KIND \(LoadCommand.kindList()) and a port 1 to 65535, "
               + "such as beach:127.0.0.1:7070, not '\(text)'")
         }
         return Target(kind: parts[0], host: parts[1], port: port)
@@ -119,10 +120,9 @@ struct LoadCommand: ParsableCommand {
     var results: [LoadResult] = []
     let interactive = isatty(STDERR_FILENO) == 1
     for target in try parsedTargets {
-      let loadTarget: any LoadTarget =
-        target.kind == "redis"
-        ? RedisTarget(host: target.host, port: target.port)
-        : BeachTarget(host: target.host, port: target.port, budget: budgetMs > 0 ? .milliseconds(budgetMs) : nil)
+      let kind = LoadCommand.kinds.first { $0.name == target.kind }!  // validated
+      let loadTarget = kind.make(
+        target.host, target.port, LoadTargetOptions(budget: budgetMs > 0 ? .milliseconds(budgetMs) : nil))
       let session: LoadSession
       do {
         let (count, threads) = (connections, threads)
@@ -213,6 +213,14 @@ struct LoadCommand: ParsableCommand {
       }
     }
     return syncs.map { (writes, $0) }
+  }
+
+  /// The kinds' names for messages, `beach or redis` (with what each
+  /// speaks: `beach (chapter 7's protocol) or redis (RESP2)`).
+  static func kindList(withSummaries: Bool = false) -> String {
+    let names = kinds.map { withSummaries ? "\($0.name) (\($0.summary))" : $0.name }
+    return names.count < 2
+      ? names.joined() : names.dropLast().joined(separator: ", ") + " or " + names[names.count - 1]
   }
 
   static func fail(_ message: String) -> ExitCode {

@@ -4,25 +4,15 @@ import Chapter6Compaction
 import Chapter7Server
 import Foundation
 
-/// `beach serve`: the newest engine's database on the network.
-struct ServeCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "serve",
-    abstract: "Serve a database over TCP (chapter 7's protocol), on loopback by default.",
-    discussion: """
-      Opens the database in --dir with the newest chapter's engine and listens on --host:--port (0 picks a \
-      free port; the first line printed names it). Synced writes run on --engine-threads threads and the rest on --read-threads, never on \
-      an event loop. SIGINT or SIGTERM stops it gracefully: no new connections, running requests finish \
-      (up to --shutdown-grace-ms), the log is synced and the database closed. Logs go to standard error \
-      (--log-level); STATS (beach connect, then show server) reports the metrics in Prometheus text format.
-      """
-  )
-
+/// The flags of `beach serve`: where the database is, where to listen, and
+/// chapter 7's limits. A `ParsableArguments` of its own, so that a later
+/// chapter's `serve` takes all of them (`@OptionGroup`) and adds its own.
+struct ServeOptions: ParsableArguments {
   @Option(help: "The database directory (created if missing).") var dir: String
   @Option(help: "The address to listen on.") var host = "127.0.0.1"
   @Option(help: "Also serve GET /metrics over HTTP on this port, for Prometheus (0: any free port).")
   var metricsPort: Int?
-  @Option(help: "The port (0: any free port).") var port = 7070
+  @Option(help: "The port (default 7070; 0: any free port).") var port: Int?
   @Option(help: "Sync (fdatasync) each write before acknowledging it: on or off.") var sync = "on"
   @Option(help: "The largest frame accepted, in bytes.") var maxFrameSize = Frame.defaultMaximumSize
   @Option(help: "Requests one connection may have running before its socket is no longer read.")
@@ -42,7 +32,7 @@ struct ServeCommand: ParsableCommand {
 
   func validate() throws {
     guard sync == "on" || sync == "off" else { throw ValidationError("--sync is on or off, not '\(sync)'") }
-    guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+    guard (0...65535).contains(port ?? 0) else { throw ValidationError("--port must be 0 to 65535") }
     if let metricsPort, !(0...65535).contains(metricsPort) {
       throw ValidationError("--metrics-port must be 0 to 65535")
     }
@@ -65,12 +55,17 @@ struct ServeCommand: ParsableCommand {
     }
   }
 
-  func run() throws {
-    let directory = URL(fileURLWithPath: dir).standardizedFileURL.path
-    try ServeCommand.prepare(directory)
+  /// The port when none is given.
+  static let defaultPort = 7070
+
+  /// `--dir`, made absolute.
+  var directory: String { URL(fileURLWithPath: dir).standardizedFileURL.path }
+
+  /// Chapter 7's server options from the flags.
+  var serverOptions: ServerOptions {
     var serverOptions = ServerOptions()
     serverOptions.host = host
-    serverOptions.port = port
+    serverOptions.port = port ?? Self.defaultPort
     serverOptions.metricsPort = metricsPort
     serverOptions.sync = sync == "on"
     serverOptions.maximumFrameSize = maxFrameSize
@@ -82,24 +77,54 @@ struct ServeCommand: ParsableCommand {
     serverOptions.readThreads = readThreads
     serverOptions.eventLoopThreads = eventLoops
     serverOptions.shutdownGrace = .milliseconds(shutdownGraceMs)
+    return serverOptions
+  }
 
+  /// Where the server's log goes (`validate` checked the level).
+  var logging: ServerLogging { ServerLogging.standardError(named: logLevel)! }
+}
+
+/// `beach serve`: the newest engine's database on the network.
+struct ServeCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "serve",
+    abstract: "Serve a database over TCP (chapter 7's protocol), on loopback by default.",
+    discussion: """
+      Opens the database in --dir with the newest chapter's engine and listens on --host:--port (0 picks a \
+      free port; the first line printed names it). Synced writes run on --engine-threads threads and the rest on --read-threads, never on \
+      an event loop. SIGINT or SIGTERM stops it gracefully: no new connections, running requests finish \
+      (up to --shutdown-grace-ms), the log is synced and the database closed. Logs go to standard error \
+      (--log-level); STATS (beach connect, then show server) reports the metrics in Prometheus text format.
+      """
+  )
+
+  @OptionGroup var options: ServeOptions
+
+  func run() throws { try ServeCommand.serve(options) }
+
+  /// Serves the database in `--dir` until SIGINT or SIGTERM.
+  static func serve(_ options: ServeOptions) throws {
+    let directory = options.directory
+    try ServeCommand.prepare(directory)
+    let serverOptions = options.serverOptions
+    let (host, port) = (serverOptions.host, serverOptions.port)
     let syncs = SyncCountingFileSystem(DiskFileSystem())
     let tracer = Tracer(level: .off)
-    var options = Chapter6Compaction.Database.Options()
-    options.memtableSize = memtableSize
+    var engineOptions = Chapter6Compaction.Database.Options()
+    engineOptions.memtableSize = options.memtableSize
     let database: Chapter6Compaction.Database
     do {
       database = try Chapter6Compaction.Database.open(
-        directory: directory, fileSystem: syncs, options: options, tracer: tracer)
+        directory: directory, fileSystem: syncs, options: engineOptions, tracer: tracer)
     } catch {
       throw ServeCommand.fail("cannot open the database in \(directory): \(error)")
     }
-    let logging = ServerLogging.standardError(named: logLevel)!
+    let logging = options.logging
     let server: Server
     do {
-      let chosen = serverOptions
       server = try blockingRun {
-        try await Server.start(engine: database, options: chosen, tracer: tracer, syncCounter: syncs, logging: logging)
+        try await Server.start(
+          engine: database, options: serverOptions, tracer: tracer, syncCounter: syncs, logging: logging)
       }
     } catch {
       try? database.close()
@@ -107,13 +132,19 @@ struct ServeCommand: ParsableCommand {
     }
     StandardStream.output.write(
       "beach serve: listening on \(host):\(server.port) (chapter \(EngineRegistry.newest.chapter) engine, "
-        + "sync \(sync), database in \(directory))\n")
-    if metricsPort != nil {
+        + "sync \(options.sync), database in \(directory))\n")
+    if options.metricsPort != nil {
       StandardStream.output.write("beach serve: metrics on http://\(host):\(server.metricsPort)/metrics\n")
     }
+    waitForStopSignal()
+    StandardStream.error.write("beach serve: stopping (\(server.requestsRunning) requests running)\n")
+    try blockingRun { await server.shutdown() }
+    StandardStream.output.write("beach serve: stopped; the database is closed\n")
+  }
 
-    // SIGINT and SIGTERM stop the server gracefully; a second one while it
-    // stops is ignored (the grace period bounds the wait).
+  /// Returns on the first SIGINT or SIGTERM; from then on both are ignored
+  /// (the grace period bounds the stop that follows).
+  static func waitForStopSignal() {
     let stop = DispatchSemaphore(value: 0)
     var sources: [any DispatchSourceSignal] = []
     for number in [SIGINT, SIGTERM] {
@@ -124,9 +155,6 @@ struct ServeCommand: ParsableCommand {
       sources.append(source)
     }
     stop.wait()
-    StandardStream.error.write("beach serve: stopping (\(server.requestsRunning) requests running)\n")
-    try blockingRun { await server.shutdown() }
-    StandardStream.output.write("beach serve: stopped; the database is closed\n")
     _ = sources
   }
 
