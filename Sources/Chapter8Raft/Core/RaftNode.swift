@@ -41,6 +41,8 @@ public struct RaftNode: Sendable {
   public private(set) var progress: [NodeID: Progress] = [:]
 
   private var electionElapsed = 0
+  /// Ticks since this node started: the leader's lease is measured on it.
+  private var clock = 0
   private var heartbeatElapsed = 0
   private var randomizedElectionTimeout = 0
   private var votes: [NodeID: Bool] = [:]
@@ -70,6 +72,12 @@ public struct RaftNode: Sendable {
     public var probing = true
     /// Heard from since the last CheckQuorum round.
     public var recentlyActive = true
+    /// The send time (on the leader's clock) of the latest heartbeat this
+    /// follower has answered: the start of the lease it grants.
+    public var acknowledgedHeartbeat = -1
+    /// When a snapshot was last sent to it (`nil`: none in flight); it is
+    /// sent again only if an election timeout passes without an answer.
+    public var snapshotSentAt: Int?
   }
 
   private struct PendingRead: Sendable {
@@ -117,6 +125,7 @@ public struct RaftNode: Sendable {
   /// and campaign; a leader sends heartbeats and, once an election timeout,
   /// checks that a quorum still answers it (CheckQuorum, §6.2).
   public mutating func tick() {
+    clock += 1
     electionElapsed += 1
     if role == .leader {
       heartbeatElapsed += 1
@@ -257,14 +266,31 @@ public struct RaftNode: Sendable {
       throw .droppedByLeader(reason: "the leader has not committed an entry of its term yet; retry")
     }
     let state = ReadState(context: context, index: commit)
-    if config.quorum == 1 || (config.leaseReads && config.checkQuorum) || config.leaseReads {
-      if config.quorum == 1 || config.leaseReads {
-        reads.append(state)
-        return
-      }
+    if config.quorum == 1 || (config.leaseReads && leaseHolds) {
+      reads.append(state)
+      return
     }
     pendingReads.append(PendingRead(state: state, acks: [id]))
     broadcastHeartbeat(context: context)
+  }
+  // end snippet
+
+  // snippet: raft-lease
+  /// Whether this leader's lease still holds: a majority (this node
+  /// included) answered heartbeats sent less than an election timeout ago,
+  /// by this node's clock, less a tick for the clocks' drift.
+  ///
+  /// Why that is enough: a follower that heard a heartbeat ignores vote
+  /// requests for an election timeout after (CheckQuorum's other half), so
+  /// no majority can elect anyone else before the lease ends, provided the
+  /// clocks tick at nearly the same rate. Without CheckQuorum the followers
+  /// make no such promise, and the lease means nothing.
+  private var leaseHolds: Bool {
+    var starts = peers.map { progress[$0]?.acknowledgedHeartbeat ?? -1 }
+    starts.append(clock)
+    starts.sort(by: >)
+    let start = starts[config.quorum - 1]
+    return start >= 0 && clock < start + config.electionTicks - 1
   }
   // end snippet
 
@@ -286,7 +312,7 @@ public struct RaftNode: Sendable {
       if isVoteRequest && config.checkQuorum && leader != 0 && electionElapsed < config.electionTicks {
         tracer(
           .raft, "ignore", subject, "\(message.kind) from node \(message.from) for term \(message.term)",
-          why: "it heard from leader \(leader) \(electionElapsed) ticks ago; the leader's lease stands (§6.2)")
+          why: "it heard from leader \(leader) \(electionElapsed) ticks ago; the leader's lease stands (dissertation §4.2.3)")
         return
       }
       if message.kind == .preVote || (message.kind == .preVoteResponse && !message.reject) {
@@ -383,6 +409,9 @@ public struct RaftNode: Sendable {
       if let first = log.append(newEntries) {
         unstableFrom = min(unstableFrom, first)
         persisted = min(persisted, first - 1)
+        // Entries handed out but replaced before `advance()` are not the
+        // ones on disk.
+        if let handed = handedOut { handedOut = (min(handed.persistedTo, first - 1), handed.hardState) }
       }
       let lastNew = message.index + LogIndex(newEntries.count)
       advanceCommit(to: min(message.commit, lastNew))
@@ -412,6 +441,7 @@ public struct RaftNode: Sendable {
     advanceCommit(to: min(message.commit, log.lastIndex))
     var reply = Message(kind: .heartbeatResponse, from: id, to: message.from, term: term)
     reply.context = message.context
+    reply.index = message.index
     send(reply)
   }
 
@@ -470,6 +500,7 @@ public struct RaftNode: Sendable {
       send(message)
       state.probing = true
       state.next = snapshot.metadata.index + 1
+      state.snapshotSentAt = clock
       progress[peer] = state
       return
     }
@@ -500,6 +531,7 @@ public struct RaftNode: Sendable {
       sendAppend(to: message.from)
       return
     }
+    if message.index >= state.next - 1 { state.snapshotSentAt = nil }
     if message.index > state.match {
       state.match = message.index
       state.next = max(state.next, message.index + 1)
@@ -513,13 +545,17 @@ public struct RaftNode: Sendable {
   private mutating func handleHeartbeatResponse(_ message: Message) {
     guard role == .leader, var state = progress[message.from] else { return }
     state.recentlyActive = true
-    if state.match < log.lastIndex {
-      // An append may have been lost: start again from what is known to match.
-      state.next = state.match + 1
-      state.probing = true
-    }
+    state.acknowledgedHeartbeat = max(state.acknowledgedHeartbeat, Int(clamping: message.index))
     progress[message.from] = state
-    if state.match < log.lastIndex { sendAppend(to: message.from) }
+    // Behind: send what comes next. If an append was lost, the follower
+    // rejects this one (it does not hold `next - 1`) and the leader probes
+    // back from its hint; a snapshot in flight is not sent again until an
+    // election timeout passes without an answer.
+    if state.match < log.lastIndex {
+      if let sentAt = state.snapshotSentAt, clock - sentAt < config.electionTicks { return }
+      progress[message.from]?.snapshotSentAt = nil
+      sendAppend(to: message.from)
+    }
     if message.context != 0 { acknowledgeRead(context: message.context, from: message.from) }
   }
 
@@ -537,6 +573,8 @@ public struct RaftNode: Sendable {
       var message = Message(kind: .heartbeat, from: id, to: peer, term: term)
       message.commit = min(commit, progress[peer]?.match ?? 0)
       message.context = context
+      // The send time, echoed back: the lease runs from here.
+      message.index = LogIndex(clock)
       send(message)
     }
   }

@@ -223,10 +223,11 @@ public final class ManualCluster {
     }
     try process(leader)
     try deliverAll()
-    for _ in 0...patience {
+    for _ in 0..<patience {
       if let index = takeWritten(sequence) { return index }
       try tick()
     }
+    if let index = takeWritten(sequence) { return index }
     throw ClusterError(
       "write \(sequence) not committed after \(patience) ticks: node \(leader) cannot reach a majority;"
         + " the entry stays in its log, uncommitted")

@@ -10,7 +10,7 @@ final class SimulatedNode {
   /// Writes proposed here, by client: answered when applied.
   var waitingWrites: [WriteID: UInt64] = [:]
   /// Reads started here, by context: the client to answer.
-  var waitingReads: [UInt64: UInt64] = [:]
+  var waitingReads: [UInt64: (client: UInt64, operation: Int)] = [:]
   private var applied: [(index: LogIndex, term: Term)] = []
 
   var id: NodeID { config.id }
@@ -56,8 +56,8 @@ final class SimulatedNode {
       guard waitingWrites.removeValue(forKey: WriteID(client: client, sequence: sequence)) != nil else { return }
       simulation.respond(to: client, .written(sequence: sequence))
     case .read(let context, let key, let value):
-      guard let client = waitingReads.removeValue(forKey: context) else { return }
-      simulation.respond(to: client, .read(key: key, value: value))
+      guard let waiting = waitingReads.removeValue(forKey: context) else { return }
+      simulation.respond(to: waiting.client, .read(operation: waiting.operation, key: key, value: value))
     }
   }
 
@@ -76,12 +76,14 @@ struct WriteID: Hashable {
 /// A client's request as it travels to a node.
 enum ClientRequest {
   case put(ClientCommand)
-  case get(client: UInt64, key: Bytes)
+  /// `operation` names the client's operation in the history, so that a
+  /// late answer to an earlier get is not taken for this one's.
+  case get(client: UInt64, key: Bytes, operation: Int)
 
   var client: UInt64 {
     switch self {
     case .put(let command): command.client
-    case .get(let client, _): client
+    case .get(let client, _, _): client
     }
   }
 }
@@ -90,7 +92,7 @@ enum ClientRequest {
 enum ClientResponse {
   case redirect(NodeID)
   case written(sequence: UInt64)
-  case read(key: Bytes, value: Bytes?)
+  case read(operation: Int, key: Bytes, value: Bytes?)
 }
 
 /// One client: a single operation at a time, retried until answered.

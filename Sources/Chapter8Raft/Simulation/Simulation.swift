@@ -215,7 +215,10 @@ public final class Simulation {
   }
 
   private func crash() throws {
-    let victim = nodes.randomElement(using: &random)!
+    var victim = nodes.randomElement(using: &random)!
+    if options.crashLeaders, let leader = nodes.first(where: { $0.peer?.node.role == .leader }) {
+      victim = leader
+    }
     if victim.peer != nil {
       let lost = try victim.crash()
       stats.crashes += 1
@@ -232,7 +235,8 @@ public final class Simulation {
     let client = clients[Int(id) - 1]
     let key = Bytes("k\(Int.random(in: 0..<options.keys, using: &random))".utf8)
     if chance(options.readShare) {
-      client.begin(.get(client: id, key: key), historyID: history.invoke(client: id, key: key, kind: .get, at: now))
+      let operation = history.invoke(client: id, key: key, kind: .get, at: now)
+      client.begin(.get(client: id, key: key, operation: operation), historyID: operation)
     } else {
       client.sequence += 1
       let value = Bytes("\(id).\(client.sequence)".utf8)
@@ -260,10 +264,10 @@ public final class Simulation {
       case .put(let command):
         _ = try peer.propose(command)
         node.waitingWrites[WriteID(client: command.client, sequence: command.sequence)] = command.client
-      case .get(let client, let key):
+      case .get(let client, let key, let operation):
         sequence += 1
         try peer.read(key, context: sequence)
-        node.waitingReads[sequence] = client
+        node.waitingReads[sequence] = (client, operation)
       }
     } catch {
       // Not the leader: say who is. A leader not yet ready for reads says
@@ -289,8 +293,8 @@ public final class Simulation {
     case .written(let sequence):
       guard case .put(let command) = request, command.sequence == sequence else { return }
       history.complete(historyID, at: now)
-    case .read(let key, let value):
-      guard case .get(_, let wanted) = request, wanted == key else { return }
+    case .read(let operation, let key, let value):
+      guard case .get(_, let wanted, let current) = request, wanted == key, operation == current else { return }
       history.complete(historyID, at: now, observed: value)
     }
     stats.operationsCompleted += 1

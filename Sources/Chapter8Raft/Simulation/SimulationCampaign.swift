@@ -12,6 +12,7 @@ public struct SimulationCampaign: Sendable {
   /// Virtual milliseconds to the first leader, per run.
   public var firstLeaderTimes: [UInt64] = []
   public var operations = 0
+  public var messages = 0
   public var crashes = 0
   public var partitions = 0
 
@@ -32,6 +33,7 @@ public struct SimulationCampaign: Sendable {
       campaign.runs += 1
       campaign.checking += outcome.checkDuration
       campaign.operations += outcome.stats.operationsCompleted
+      campaign.messages += outcome.stats.messagesSent
       campaign.crashes += outcome.stats.crashes
       campaign.partitions += outcome.stats.partitions
       if let first = outcome.stats.firstLeaderAt { campaign.firstLeaderTimes.append(first) }

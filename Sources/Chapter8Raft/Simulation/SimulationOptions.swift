@@ -24,6 +24,10 @@ public struct SimulationOptions: Sendable, Equatable {
   /// Mean virtual milliseconds between power cuts (0: none); the node comes
   /// back 50–400 ms later with whatever was synced.
   public var crashEvery: UInt64 = 900
+  /// Cut the power of the leader, when there is one, rather than of a node
+  /// chosen at random: leaders that fall with their last entries on a
+  /// minority are what Figure 8 is made of.
+  public var crashLeaders = false
   /// Snapshot every this many applied entries (0: never).
   public var snapshotEvery = 40
   /// A client gives up on a node after this long and tries the next.
@@ -38,6 +42,10 @@ public struct SimulationOptions: Sendable, Equatable {
   public var leaseReads = false
   public var bugs: Set<RaftBug> = []
 
+  /// The named weather the options started from (`storm`, `calm`), if
+  /// any, so that `replay` can say it.
+  public var profile: String?
+
   public init(seed: UInt64) { self.seed = seed }
 
   /// No faults at all: a calm network and no crashes.
@@ -47,6 +55,7 @@ public struct SimulationOptions: Sendable, Equatable {
     options.duplicateRate = 0
     options.partitionEvery = 0
     options.crashEvery = 0
+    options.profile = "calm"
     return options
   }
 
@@ -61,17 +70,32 @@ public struct SimulationOptions: Sendable, Equatable {
     options.dropRate = 0.08
     options.delay = 1...20
     options.maxEntriesPerAppend = 1
+    options.profile = "storm"
     return options
   }
 
-  /// The command line that replays this run.
+  /// Leaders falling one after another, as in Figure 8 (and MIT 6.5840's
+  /// test of it): five nodes, the leader's power cut every 300 ms on
+  /// average, back 50 to 400 ms later, a lossy network, one entry per append.
+  public static func figure8(seed: UInt64) -> SimulationOptions {
+    var options = storm(seed: seed)
+    options.crashLeaders = true
+    options.crashEvery = 300
+    options.partitionEvery = 0
+    options.profile = "figure-8"
+    return options
+  }
+
+  /// The command line that replays this run (for options made by
+  /// `init(seed:)`, `storm` or `calm`, then changed only in the settings
+  /// the command has flags for).
   public var replay: String {
     var parts = ["beach raft-sim --seed \(seed)"]
-    if nodes != 3 { parts.append("--nodes \(nodes)") }
+    if let profile { parts.append("--\(profile)") }
+    if profile != "storm" && profile != "figure-8" && nodes != 3 { parts.append("--nodes \(nodes)") }
     if !bugs.isEmpty { parts.append("--bug " + bugs.map(\.rawValue).sorted().joined(separator: ",")) }
     if leaseReads { parts.append("--lease-reads") }
     if !checkQuorum { parts.append("--no-check-quorum") }
-    if partitionEvery == 0 && crashEvery == 0 && dropRate == 0 { parts.append("--calm") }
     return parts.joined(separator: " ")
   }
 }

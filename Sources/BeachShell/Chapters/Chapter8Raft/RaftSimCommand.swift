@@ -23,13 +23,24 @@ struct RaftSimCommand: ParsableCommand {
   var bug: [String] = []
   @Flag(help: "Harsh weather: five nodes, frequent power cuts and partitions, a lossy network.") var storm = false
   @Flag(help: "No faults at all.") var calm = false
+  @Flag(name: .customLong("figure-8"), help: "Leaders losing power one after another, five nodes (Figure 8's weather).")
+  var figure8 = false
   @Flag(help: "Answer reads from the leader's lease.") var leaseReads = false
   @Flag(help: "Turn CheckQuorum off.") var noCheckQuorum = false
   @Flag(help: "Print each run's faults and elections.") var verbose = false
+  @Option(help: "Mean virtual ms between power cuts (0: none); overrides the profile's.") var crashEvery: UInt64?
+  @Option(help: "Mean virtual ms between partitions (0: none); overrides the profile's.") var partitionEvery: UInt64?
+  @Option(help: "The share of messages lost, 0 to 0.5; overrides the profile's.") var dropRate: Double?
+  @Option(help: "At most this many entries in one append; overrides the profile's.") var maxAppend: Int?
 
   func run() throws {
     guard (1...1_000_000).contains(runs), (1...9).contains(nodes) else {
       throw ValidationError("--runs must be 1 to 1000000 and --nodes 1 to 9")
+    }
+    guard dropRate.map({ (0...0.5).contains($0) }) ?? true, maxAppend.map({ (1...4096).contains($0) }) ?? true,
+      crashEvery.map({ $0 == 0 || $0 >= 10 }) ?? true, partitionEvery.map({ $0 == 0 || $0 >= 10 }) ?? true
+    else {
+      throw ValidationError("--drop-rate must be 0 to 0.5, --max-append 1 to 4096, the intervals 0 or at least 10 ms")
     }
     let bugs = try Set(
       bug.flatMap { $0.split(separator: ",") }.map { name in
@@ -42,23 +53,31 @@ struct RaftSimCommand: ParsableCommand {
     let campaign = try SimulationCampaign.run(seeds: seed...seed + UInt64(runs - 1)) { seed in
       options(seed: seed, bugs: bugs)
     }
-    for line in Self.report(campaign, verbose: verbose) { print(line) }
+    let tuned = crashEvery != nil || partitionEvery != nil || dropRate != nil || maxAppend != nil
+    for line in Self.report(campaign, verbose: verbose, tuned: tuned) { print(line) }
     if !campaign.failures.isEmpty && bugs.isEmpty { throw ExitCode(1) }
   }
 
   func options(seed: UInt64, bugs: Set<RaftBug>) -> SimulationOptions {
-    var options = storm ? SimulationOptions.storm(seed: seed) : calm ? .calm(seed: seed) : SimulationOptions(seed: seed)
-    if !storm { options.nodes = nodes }
+    var options =
+      figure8
+      ? SimulationOptions.figure8(seed: seed)
+      : storm ? .storm(seed: seed) : calm ? .calm(seed: seed) : SimulationOptions(seed: seed)
+    if !storm && !figure8 { options.nodes = nodes }
     options.bugs = bugs
     options.leaseReads = leaseReads
     options.checkQuorum = !noCheckQuorum
+    if let crashEvery { options.crashEvery = crashEvery }
+    if let partitionEvery { options.partitionEvery = partitionEvery }
+    if let dropRate { options.dropRate = dropRate }
+    if let maxAppend { options.maxEntriesPerAppend = maxAppend }
     return options
   }
 
-  static func report(_ campaign: SimulationCampaign, verbose: Bool) -> [String] {
+  static func report(_ campaign: SimulationCampaign, verbose: Bool, tuned: Bool) -> [String] {
     var lines: [String] = []
     for failure in campaign.failures.prefix(10) {
-      lines.append("FAIL \(failure.options.replay)")
+      lines.append("FAIL \(failure.options.replay)" + (tuned ? " (with the same tuning flags)" : ""))
       if verbose { lines += failure.log.map { "  " + $0 } }
       lines += failure.violations.map { "  " + $0.split(separator: "\n").joined(separator: "\n  ") }
     }
@@ -66,7 +85,7 @@ struct RaftSimCommand: ParsableCommand {
     lines.append(
       "\(Format.plural(campaign.runs, "run")): \(passed) passed, \(campaign.failures.count) failed; "
         + "\(Format.plural(campaign.operations, "operation")) checked, \(Format.plural(campaign.crashes, "power cut")), "
-        + "\(Format.plural(campaign.partitions, "partition"))")
+        + "\(Format.plural(campaign.partitions, "partition")), \(Format.plural(campaign.messages, "message"))")
     lines.append(
       "\(String(format: "%.1f", campaign.runsPerSecond)) runs/s; the checker: "
         + "\(String(format: "%.2f", campaign.checkMillisecondsPerHistory)) ms per history")
