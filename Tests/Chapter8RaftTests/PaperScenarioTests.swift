@@ -115,7 +115,7 @@ extension PaperScenarioTests {
     #expect(denials.contains { $0.why.contains("behind ours") })
   }
 
-  @Test("§6.2 PreVote and CheckQuorum: a node rejoining after a partition does not depose a healthy leader")
+  @Test("§9.6 PreVote and §6.2 CheckQuorum: a node rejoining after a partition does not depose a healthy leader")
   func rejoinDoesNotDisrupt() throws {
     for (preVote, disrupted) in [(true, false), (false, true)] {
       let cluster = try ManualCluster(nodes: 3) { $0.preVote = preVote }

@@ -9,8 +9,8 @@ extension TraceComponent {
 /// long it waits, and which of the dissertation's refinements it uses.
 ///
 /// Time is counted in ticks, not seconds: the core has no clock, and its
-/// driver calls `tick()` at whatever pace it likes (the simulator every
-/// virtual millisecond, `beach serve --raft` every 10 ms of real time).
+/// driver calls `tick()` at whatever pace it likes (the simulator every 10
+/// virtual milliseconds, `beach serve --raft` every 10 ms of real time).
 public struct RaftConfig: Sendable {
   /// This node.
   public var id: NodeID

@@ -312,7 +312,9 @@ public struct RaftNode: Sendable {
       if isVoteRequest && config.checkQuorum && leader != 0 && electionElapsed < config.electionTicks {
         tracer(
           .raft, "ignore", subject, "\(message.kind) from node \(message.from) for term \(message.term)",
-          why: "it heard from leader \(leader) \(electionElapsed) ticks ago; the leader's lease stands (dissertation §4.2.3)")
+          why:
+            "it heard from leader \(leader) \(electionElapsed) ticks ago; the leader's lease stands (dissertation §4.2.3)"
+        )
         return
       }
       if message.kind == .preVote || (message.kind == .preVoteResponse && !message.reject) {

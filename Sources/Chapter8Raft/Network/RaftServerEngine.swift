@@ -48,7 +48,6 @@ public struct RaftServerError: Error, Equatable, CustomStringConvertible {
   init(_ description: String) { self.description = description }
 }
 
-// snippet: raft-server-engine
 /// A Raft node as chapter 7's `ServerEngine`: the server's frames, limits
 /// and deadlines in front, a `RaftPeer` behind, on a driver loop of its own.
 ///
@@ -150,6 +149,7 @@ public final class RaftServerEngine: ServerEngine, @unchecked Sendable {
 
   // MARK: The driver
 
+  // snippet: raft-server-engine
   private func startTicking(every interval: TimeAmount) {
     ticker = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] _ in
       guard stopped == nil else { return }

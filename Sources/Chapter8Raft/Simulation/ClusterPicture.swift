@@ -35,6 +35,9 @@ public enum ClusterPicture {
           + (node.vote == 0 ? "-" : "\(node.vote)").leftPadded(6) + "\(node.commit)".leftPadded(8)
           + "\(peer.machine.applied)".leftPadded(9))
     }
+    guard (1...NodeID(cluster.size)).contains(where: { cluster.peer($0) != nil }) else {
+      return lines + ["(no node is running)"]
+    }
     guard lastIndex > 0 else { return lines + ["(every log is empty)"] }
     let first = lastIndex > LogIndex(columns) ? lastIndex - LogIndex(columns) + 1 : 1
     lines.append("index " + (first...lastIndex).map { "\($0)".leftPadded(4) }.joined())

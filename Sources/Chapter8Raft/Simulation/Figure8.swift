@@ -17,8 +17,8 @@ import Chapter1WAL
 ///    `RaftBug.commitPreviousTermByCounting`, node 1 commits it and tells the
 ///    client the write is done.
 /// 4. Node 1 loses power before its own term-3 entry spreads. Node 5 comes
-///    back and wins term 4 (its last entry, 2@2, is newer than 2@1 on nodes 2,
-///    3 and 4), and replicates its log: index 2 becomes 2@2 everywhere.
+///    back and wins term 4 (its last entry, 2@2, is newer than the 2@1 on
+///    nodes 2 and 3, and node 4 has nothing there), and replicates its log: index 2 becomes 2@2 everywhere.
 ///
 /// Correct, the write was never acknowledged, so nothing promised is lost.
 /// Broken, a write the client was told is done has vanished.
@@ -104,12 +104,24 @@ public enum Figure8 {
     try cluster.tick(5)
     show("(d) node 1 lost power again; node 5 came back and won term 4 (2@2 is newer than 2@1)")
     let overwritten = cluster.peer(2)?.node.log.term(at: index) != 1
-    let lost = acknowledged && overwritten
     lines.append(
-      lost
+      acknowledged && overwritten
         ? "the write acknowledged in (c) is gone: index \(index) now holds node 5's 2@2 everywhere"
         : "nothing acknowledged is lost: the write at index \(index) was never committed, so replacing it breaks no promise"
     )
+    // The client's view, for the checker: its put, answered in (c) or never,
+    // then a get through the new leader.
+    var history = History()
+    let put = history.invoke(client: 1, key: Bytes("x".utf8), kind: .put(Bytes("1".utf8)), at: 1)
+    if acknowledged { history.complete(put, at: 2) }
+    let get = history.invoke(client: 2, key: Bytes("x".utf8), kind: .get, at: 3)
+    history.complete(get, at: 4, observed: try cluster.read(Bytes("x".utf8)))
+    let verdict = Linearizability.check(history)
+    let lost = verdict != .linearizable
+    lines.append(
+      lost
+        ? "the checker: not linearizable (a completed put of x, then a get of x that finds nothing)"
+        : "the checker: linearizable (a put never answered may never have happened)")
     return (lines, lost)
   }
 }

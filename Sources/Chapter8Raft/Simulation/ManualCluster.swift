@@ -193,6 +193,16 @@ public final class ManualCluster {
     return try node.crash()
   }
 
+  /// Stops every running node cleanly and boots it again: a restart with
+  /// nothing lost, each node recovering from its own disk.
+  public func restartAll() throws {
+    for node in nodes where node.peer != nil {
+      try node.stop()
+      try node.start()
+    }
+    inFlight = []
+  }
+
   /// Boots node `id` again from its disk.
   public func restart(_ id: NodeID) throws {
     let node = try checked(id)
@@ -275,6 +285,7 @@ public final class ManualCluster {
 
   private var noLeader: String {
     let running = nodes.filter { $0.peer != nil }.count
+    if running == 0 { return "every node is down; restart one" }
     return "no leader yet (\(running) of \(size) nodes running); tick to let an election happen"
   }
 

@@ -40,13 +40,23 @@ final class SimulatedNode {
   ///
   /// - Returns: a short account of what the cut lost ("" if nothing).
   func crash() throws -> String {
-    try? peer?.machine.store.close()
+    // No close: the process is gone, and the power cut releases its lock.
     peer = nil
     waitingWrites = [:]
     waitingReads = [:]
     let report = try disk.crash()
     let files = Set(report.losses.map(\.name))
     return files.isEmpty ? "" : Format.plural(files.count, "file") + " cut short"
+  }
+
+  /// Stops the node cleanly (its store closed, nothing lost), to boot it
+  /// again with `start()`.
+  func stop() throws {
+    try peer?.machine.store.close()
+    try peer?.storage.close()
+    peer = nil
+    waitingWrites = [:]
+    waitingReads = [:]
   }
 
   /// Passes a reply to the client that asked this node, if one did.

@@ -34,6 +34,7 @@ public final class Simulation {
   private var blocked: Set<Link> = []
   private var appliedTerms: [LogIndex: (term: Term, node: NodeID)] = [:]
   private var safetyViolations: [String] = []
+  private var reported: Set<LogIndex> = []
   private var lastLeader: (node: NodeID, term: Term)?
 
   /// What happened in a run, in numbers.
@@ -171,7 +172,7 @@ public final class Simulation {
   private func noteApplied(_ node: SimulatedNode) {
     for entry in node.drainApplied() {
       if let seen = appliedTerms[entry.index] {
-        if seen.term != entry.term && safetyViolations.count < 5 {
+        if seen.term != entry.term && safetyViolations.count < 5 && reported.insert(entry.index).inserted {
           safetyViolations.append(
             "state machine safety: node \(node.id) applied \(entry.index)@\(entry.term), "
               + "node \(seen.node) applied \(entry.index)@\(seen.term)")

@@ -11,7 +11,7 @@ public struct SimulationOptions: Sendable, Equatable {
   public var keys = 3
   /// Virtual milliseconds of client traffic.
   public var duration: UInt64 = 3_000
-  /// Virtual milliseconds per tick (a node's election timeout is 10 to 20 ticks).
+  /// Virtual milliseconds per tick (a node's election timeout is 10 to 19 ticks).
   public var tickMilliseconds: UInt64 = 10
   /// One-way network delay, drawn uniformly; overlapping delays reorder.
   public var delay: ClosedRange<UInt64> = 1...8

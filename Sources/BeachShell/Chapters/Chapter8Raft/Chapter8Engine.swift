@@ -12,7 +12,7 @@ enum Chapter8Adapter {
   static let adapter = ChapterAdapter(
     shell: EngineDescriptor(
       chapter: 8, title: "Raft",
-      commands: [cluster, tick, partition, heal, kill, restart, status, scenario, crash],
+      commands: [cluster, tick, partition, heal, kill, restart, status, scenario, crash, reopen, sync],
       showTopics: [
         .of(Chapter8Engine.self, "cluster", summary: "every node: role, term, vote, commit, applied; the logs") {
           engine, _ in ClusterPicture.lines(engine.cluster)
@@ -31,7 +31,7 @@ enum Chapter8Adapter {
     help: """
       Throws away the current cluster and starts N new nodes, each with an \
       empty in-memory disk, all followers in term 0. Nothing happens until \
-      you tick: after 10 to 20 ticks one of them times out and campaigns. \
+      you tick: after 10 to 19 ticks one of them times out and campaigns. \
       Each node snapshots its state machine every K applied entries \
       (default \(Chapter8Engine.snapshotEvery); 0: never) and drops the log \
       before it.
@@ -55,7 +55,7 @@ enum Chapter8Adapter {
     name: "tick", usage: "tick [N]", summary: "move every running node's clock N ticks (default 1)",
     help: """
       One tick is what a node counts its timeouts in: a leader sends \
-      heartbeats every tick; a follower campaigns after 10 to 20 ticks \
+      heartbeats every tick; a follower campaigns after 10 to 19 ticks \
       without hearing from one. After each tick every message in flight is \
       delivered (unless a partition stops it), so the trace shows each \
       election and each round of replication.
@@ -191,6 +191,39 @@ enum Chapter8Adapter {
     for id in 1...NodeID(engine.cluster.size) where engine.cluster.peer(id) != nil { _ = try engine.cluster.kill(id) }
     for id in 1...NodeID(engine.cluster.size) { try engine.cluster.restart(id) }
     shell.say("every node lost power and booted again: " + engine.oneLine)
+  }
+}
+
+extension Chapter8Adapter {
+  static let reopen = Command(
+    name: "reopen", usage: "reopen", summary: "stop every node cleanly and boot it again",
+    help: """
+      Each running node closes its store and its Raft storage (nothing is \
+      lost) and recovers from its own disk: term, vote and log from the Raft \
+      storage, the state machine from its store. Messages in flight are lost.
+      """,
+    arity: 0...0
+  ) { shell, _ in
+    let engine = try shell.engine(as: Chapter8Engine.self)
+    try engine.cluster.restartAll()
+    shell.say("every running node restarted: " + engine.oneLine)
+  }
+
+  static let sync = Command(
+    name: "sync", usage: "sync", summary: "chapter 8 always syncs: a node fsyncs before it answers",
+    help: """
+      In chapter 8 there is no switch: a node syncs its Raft log and hard \
+      state before it sends anything that depends on them (the Ready \
+      contract), and a leader acknowledges a write once a majority has. \
+      Only the state machine's own writes go unsynced, because the log can \
+      replay them.
+      """,
+    arity: 0...1
+  ) { shell, arguments in
+    guard arguments.isEmpty else {
+      throw ShellError("chapter 8 has no sync switch: every node syncs its log before it answers (help sync)")
+    }
+    shell.say("sync on (always, in chapter 8)")
   }
 }
 
