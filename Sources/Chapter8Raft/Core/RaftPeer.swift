@@ -97,20 +97,30 @@ public final class RaftPeer: @unchecked Sendable {
   /// Carries out everything the node has asked for, round after round,
   /// until it asks for nothing more.
   ///
+  /// - Parameter sendEarly: if given, a leader's appends are handed to it
+  ///   *before* the leader's own fsync, so that the followers write while
+  ///   the leader does (dissertation §10.2.1). That is safe because they
+  ///   promise nothing about the leader's disk, and the leader counts its
+  ///   own copy toward a majority only after `advance()`.
   /// - Returns: the messages to send (they may go out now: what they
   ///   promise is on disk) and the replies clients may now have.
-  public func process() throws -> (messages: [Message], replies: [Reply]) {
+  public func process(sendEarly: (([Message]) -> Void)? = nil) throws -> (messages: [Message], replies: [Reply]) {
     var messages: [Message] = []
     var replies: [Reply] = []
     while node.hasReady {
       let ready = node.ready()
+      var after = ready.messages
+      if let sendEarly, node.role == .leader {
+        sendEarly(after.filter { $0.kind == .append })
+        after.removeAll { $0.kind == .append }
+      }
       if node.config.bugs.contains(.sendBeforePersist) && (ready.hardState != nil || !ready.entries.isEmpty) {
         if let earlier = unwritten { try persist(earlier) }
-        messages += ready.messages
+        messages += after
         unwritten = ready
       } else {
         try persist(ready)
-        messages += ready.messages
+        messages += after
       }
       if let snapshot = ready.snapshot { try machine.restore(snapshot.data) }
       for entry in ready.committed {

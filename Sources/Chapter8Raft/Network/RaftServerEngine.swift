@@ -16,7 +16,12 @@ public struct RaftNodeOptions: Sendable {
   public var directory: String
   /// Snapshot (and drop the log before it) every this many applied
   /// entries; 0 never.
-  public var snapshotEvery = 1000
+  public var snapshotEvery = Self.defaultSnapshotEvery
+  /// 100,000 entries, etcd's default `--snapshot-count`. A snapshot here
+  /// is a scan of the whole store written out on the driver loop, which
+  /// stalls the node for as long as that takes: frequent ones put their
+  /// stall in the tail of every client's latency.
+  public static let defaultSnapshotEvery = 100_000
   /// Real time per tick of the Raft clock.
   public var tickInterval: TimeAmount = .milliseconds(10)
   /// Election timeout in ticks: with 10 ms ticks, 100 to 200 ms.
@@ -180,7 +185,7 @@ public final class RaftServerEngine: ServerEngine, @unchecked Sendable {
     let messages: [Message]
     let replies: [RaftPeer.Reply]
     do {
-      (messages, replies) = try peer.process()
+      (messages, replies) = try peer.process { [transport] early in for message in early { transport.send(message) } }
     } catch {
       // A node that cannot write its log must not say anything more: what
       // it would say might rest on what is not on disk. It stops, and the

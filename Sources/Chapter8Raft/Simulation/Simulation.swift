@@ -155,7 +155,8 @@ public final class Simulation {
   private func process(_ id: NodeID) throws {
     let node = node(id)
     guard let peer = node.peer else { return }
-    let (messages, replies) = try peer.process()
+    // A leader's appends go out before its own fsync, as in the real server.
+    let (messages, replies) = try peer.process { early in for message in early { self.send(message) } }
     for message in messages { send(message) }
     for reply in replies { node.answer(reply, simulation: self) }
     noteApplied(node)

@@ -34,8 +34,12 @@ struct RaftServeCommand: ParsableCommand {
     help: ArgumentHelp(
       "Every node of the cluster, this one included (with --raft).", valueName: "id=host:port,..."))
   var peers: String?
-  @Option(help: "Snapshot the state machine, and drop the log it covers, every this many entries (0: never).")
-  var snapshotEvery = 1000
+  @Option(
+    help: """
+      Snapshot the state machine, and drop the log it covers, every this many entries (0: never; the default is \
+      etcd's --snapshot-count).
+      """)
+  var snapshotEvery = RaftNodeOptions.defaultSnapshotEvery
   @Option(help: "Milliseconds per tick of the Raft clock.") var tickMs = 10
   @Option(help: "Election timeout in ticks (the actual one is drawn from this to twice this).")
   var electionTicks = 10
