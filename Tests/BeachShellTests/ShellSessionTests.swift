@@ -209,9 +209,9 @@ import Testing
     #expect(session.run("get a") == ["1"])
   }
 
-  @Test func theDefaultChapterIsTheNewest() throws {
+  @Test func theDefaultChapterIsTheNewestDatabase() throws {
     let session = try ShellSession(chapter: nil)
-    #expect(session.shell.engineDescriptor.chapter == EngineRegistry.all.map(\.chapter).max())
+    #expect(session.shell.engineDescriptor.chapter == EngineRegistry.databases.map(\.chapter).max())
     #expect(throws: Shell.StartError.self) {
       _ = try Shell(
         options: Shell.Options(chapter: 99, directory: session.databasePath, output: .collecting(into: LineCollector()))

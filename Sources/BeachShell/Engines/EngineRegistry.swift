@@ -55,8 +55,14 @@ public enum EngineRegistry {
     all.first { $0.chapter == chapter }
   }
 
-  /// The newest chapter's engine: the shell's default.
-  public static var newest: EngineDescriptor { all[all.count - 1] }
+  /// The newest chapter's engine that is a database in its directory: the
+  /// shell's default, and what `beach serve` opens. (A chapter whose shell
+  /// engine simulates something in memory, as chapter 8's cluster does, is
+  /// opened by name: `--chapter 8`.)
+  public static var newest: EngineDescriptor { databases[databases.count - 1] }
+
+  /// The engines that are databases in their directory, oldest first.
+  public static var databases: [EngineDescriptor] { all.filter(\.keepsItsDirectory) }
 
   /// The chapter numbers available, for messages: `1, 2, 3`.
   public static var chapterList: String { all.map { String($0.chapter) }.joined(separator: ", ") }

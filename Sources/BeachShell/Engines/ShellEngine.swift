@@ -85,6 +85,10 @@ public struct EngineDescriptor: Sendable {
   /// `wipe` may remove, and what tells a database directory from someone
   /// else's.
   public var ownsFile: @Sendable (String) -> Bool
+  /// Whether the engine is a database in the shell's directory (every
+  /// chapter's but one that simulates something else in memory, such as
+  /// chapter 8's cluster). Only such an engine is the shell's default.
+  public var keepsItsDirectory = true
   /// Opens (or creates, or recovers) the database in the environment's directory.
   public var open: @Sendable (EngineEnvironment) throws -> any ShellEngine
 

@@ -10,7 +10,16 @@ import Chapter8Raft
 /// paper's Figure 8; `beach raft-sim` runs seeded simulations with faults.
 enum Chapter8Adapter {
   static let adapter = ChapterAdapter(
-    shell: EngineDescriptor(
+    shell: shellEngine,
+    bench: BenchEngineDescriptor(
+      chapter: 8, hasFilters: true, flushes: true, iteratesBackward: false, compacts: true,
+      open: Chapter6Engine.bench.open),
+    tools: Chapter8Tools.all + [RaftSimCommand.self])
+
+  /// The cluster, simulated in memory: not the shell's default engine
+  /// (`--chapter 8` opens it), since it keeps nothing in the directory.
+  static let shellEngine: EngineDescriptor = {
+    var descriptor = EngineDescriptor(
       chapter: 8, title: "Raft",
       commands: [cluster, tick, partition, heal, kill, restart, status, scenario, crash, reopen, sync],
       showTopics: [
@@ -19,11 +28,10 @@ enum Chapter8Adapter {
         }
       ],
       ownsFile: { _ in false }
-    ) { environment in try Chapter8Engine(environment: environment, nodes: 3) },
-    bench: BenchEngineDescriptor(
-      chapter: 8, hasFilters: true, flushes: true, iteratesBackward: false, compacts: true,
-      open: Chapter6Engine.bench.open),
-    tools: Chapter8Tools.all + [RaftSimCommand.self])
+    ) { environment in try Chapter8Engine(environment: environment, nodes: 3) }
+    descriptor.keepsItsDirectory = false
+    return descriptor
+  }()
 
   static let cluster = Command(
     name: "cluster", usage: "cluster N [snapshot-every K]",
